@@ -1,0 +1,97 @@
+from django.contrib import admin
+
+from .models import (
+    Group,
+    Member,
+    MemberMerge,
+    Membership,
+    MembershipPeriod,
+    Message,
+    Name,
+    NameLink,
+    RecordedDay,
+)
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "time_zone", "capacity", "share_time"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "slug"]
+
+
+class NameInline(admin.TabularInline):
+    model = Name
+    extra = 0
+    fields = ["name", "group", "source", "first_seen", "last_seen", "times_seen"]
+    readonly_fields = ["first_seen", "last_seen", "times_seen"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["group", "nickname", "role", "status", "joined_at", "last_message_at", "shares_given"]
+    readonly_fields = ["last_message_at", "shares_given"]
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "name", "company", "position", "city", "user"]
+    search_fields = ["display_name", "name", "company", "names__name"]
+    raw_id_fields = ["user"]
+    inlines = [MembershipInline, NameInline]
+
+
+class MembershipPeriodInline(admin.TabularInline):
+    model = MembershipPeriod
+    extra = 0
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["member", "group", "nickname", "role", "status", "last_message_at", "message_count", "shares_given"]
+    list_filter = ["group", "role", "status"]
+    search_fields = ["nickname", "member__display_name"]
+    raw_id_fields = ["member"]
+    list_select_related = ["member", "group"]
+    inlines = [MembershipPeriodInline]
+
+
+@admin.register(Name)
+class NameAdmin(admin.ModelAdmin):
+    list_display = ["name", "member", "group", "source", "first_seen", "last_seen", "times_seen"]
+    list_filter = ["source", "group"]
+    search_fields = ["name", "normalized"]
+    raw_id_fields = ["member"]
+    list_select_related = ["member", "group"]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["sent_at", "group", "sender_name", "kind", "text"]
+    list_filter = ["group", "kind"]
+    search_fields = ["text", "sender_name"]
+    raw_id_fields = ["sender"]
+    date_hierarchy = "sent_at"
+    list_select_related = ["group"]
+
+
+@admin.register(RecordedDay)
+class RecordedDayAdmin(admin.ModelAdmin):
+    list_display = ["group", "day", "message_count"]
+    list_filter = ["group"]
+    date_hierarchy = "day"
+
+
+@admin.register(NameLink)
+class NameLinkAdmin(admin.ModelAdmin):
+    list_display = ["member", "other", "group", "status", "created_at"]
+    list_filter = ["status", "group"]
+    raw_id_fields = ["member", "other"]
+
+
+@admin.register(MemberMerge)
+class MemberMergeAdmin(admin.ModelAdmin):
+    list_display = ["at", "action", "into", "merged_name", "automatic", "by", "reason"]
+    list_filter = ["action", "automatic"]
+    raw_id_fields = ["into"]

@@ -1,0 +1,48 @@
+"""Reads of groups, members and memberships, with the permission rules they carry."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from .models import Group, Membership, MembershipRole, MembershipStatus
+
+
+def user_member_id(user) -> int | None:
+    """The ``Member`` id linked to a login, or None (anonymous, or an account with no member)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    member = getattr(user, "member", None)
+    return member.pk if member is not None else None
+
+
+def group_ids_of_user(user) -> set[int]:
+    """Groups where the user is an active member (any role)."""
+    member_id = user_member_id(user)
+    if member_id is None:
+        return set()
+    return set(
+        Membership.objects.filter(member_id=member_id, status=MembershipStatus.ACTIVE).values_list("group_id", flat=True)
+    )
+
+
+def admin_group_ids_of_user(user) -> set[int]:
+    """Groups the user runs as owner or admin (staff run every group)."""
+    if getattr(user, "is_staff", False):
+        return set(Group.objects.values_list("id", flat=True))
+    member_id = user_member_id(user)
+    if member_id is None:
+        return set()
+    return set(
+        Membership.objects.filter(
+            member_id=member_id,
+            status=MembershipStatus.ACTIVE,
+            role__in=[MembershipRole.OWNER, MembershipRole.ADMIN],
+        ).values_list("group_id", flat=True)
+    )
+
+
+def groups_with_counts() -> QuerySet[Group]:
+    """Every group with ``active_members``: the number of its active memberships."""
+    return Group.objects.annotate(
+        active_members=Count("memberships", filter=Q(memberships__status=MembershipStatus.ACTIVE))
+    ).order_by("name")

@@ -1,0 +1,67 @@
+"""The record of imports: every run, and which file (group and day) holds what."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from community.models import Group
+
+
+class ImportKind(models.TextChoices):
+    TRANSCRIPTS = "transcripts", _("transcripts")
+    ROSTER = "roster", _("roster")
+
+
+class ImportStatus(models.TextChoices):
+    RUNNING = "running", _("running")
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed")
+    UNDONE = "undone", _("undone")
+
+
+class ImportRun(models.Model):
+    """One run of an import: who, when, which files, what it counted, warned and failed."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="import_runs")
+    kind = models.CharField(max_length=12, choices=ImportKind.choices, default=ImportKind.TRANSCRIPTS)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.RUNNING)
+    dry_run = models.BooleanField(default=False)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    started_by_name = models.CharField(max_length=150, blank=True, help_text=_("the operator's system user"))
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    files = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.group} {self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ImportedFile(models.Model):
+    """A transcript file, identified by its group and its day; its hash skips unchanged re-imports."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="imported_files")
+    day = models.DateField()
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField(max_length=500)
+    run = models.ForeignKey(ImportRun, on_delete=models.SET_NULL, null=True, related_name="imported_files")
+    message_count = models.PositiveIntegerField(default=0)
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["group", "day"]
+        verbose_name = _("imported file")
+        verbose_name_plural = _("imported files")
+        constraints = [models.UniqueConstraint(fields=["group", "day"], name="imported_file_one_per_day")]

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SharesConfig(AppConfig):
+    name = "shares"
+    verbose_name = _("Shares")
+    default_auto_field = "django.db.models.BigAutoField"

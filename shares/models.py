@@ -1,0 +1,184 @@
+"""Shares (分享): the schedule, the talks they become, sign-ins, and their history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from community.models import Group, Member, Message, Visibility
+
+
+class ShareStatus(models.TextChoices):
+    PROPOSED = "proposed", _("proposed")
+    SCHEDULED = "scheduled", _("scheduled")
+    DELIVERED = "delivered", _("delivered")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Origin(models.TextChoices):
+    WEB = "web", _("web")
+    IMPORT = "import", _("import")
+
+
+class ShareQuerySet(models.QuerySet):
+    def delivered(self):
+        return self.filter(status=ShareStatus.DELIVERED)
+
+    def upcoming(self, now=None):
+        return self.filter(status=ShareStatus.SCHEDULED, scheduled_for__gte=now or timezone.now())
+
+
+class Share(models.Model):
+    """A share: registered, scheduled, delivered (then it has a talk) or cancelled."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="shares")
+    speaker = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="shares")
+    topic = models.CharField(_("topic"), max_length=300)
+    abstract = models.TextField(_("abstract (Markdown)"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=ShareStatus.choices, default=ShareStatus.PROPOSED)
+    day = models.DateField(_("day"), null=True, blank=True, help_text=_("in the group's time zone"))
+    scheduled_for = models.DateTimeField(_("scheduled start"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.MEMBERS
+    )
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices, default=Origin.WEB)
+    overlap_reason = models.CharField(
+        _("reason for a second share that evening"), max_length=200, blank=True
+    )
+    sign_in_closed_at = models.DateTimeField(_("sign-in closed"), null=True, blank=True)
+    # Fields an admin changed by hand; re-import never overwrites them.
+    edited_fields = models.JSONField(_("fields edited by hand"), default=list, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    sign_in_count = models.PositiveIntegerField(_("sign-ins"), default=0)
+    # The import run that created this row (a plain id: shares never imports importer).
+    import_run = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+
+    objects = ShareQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-day", "-scheduled_for", "-id"]
+        verbose_name = _("share")
+        verbose_name_plural = _("shares")
+        constraints = [
+            # One share per group per evening, unless an admin gave a reason.
+            models.UniqueConstraint(
+                fields=["group", "day"],
+                condition=Q(status__in=["scheduled", "delivered"], overlap_reason="", origin="web"),
+                name="share_one_per_group_evening",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="scheduled") | Q(scheduled_for__isnull=False),
+                name="share_scheduled_has_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(started_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="share_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["group", "status", "day"]),
+            models.Index(fields=["speaker", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day or '—'} {self.topic}"
+
+
+class SharePreferredDate(models.Model):
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="preferred_dates")
+    day = models.DateField(_("preferred day"))
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [models.UniqueConstraint(fields=["share", "day"], name="preferred_date_unique")]
+
+
+class TalkPart(models.TextChoices):
+    TALK = "talk", _("talk")
+    INTERRUPTION = "interruption", _("interruption")
+    QA = "qa", _("Q&A")
+
+
+class TalkMessage(models.Model):
+    """Which messages of the record are a share's talk, its interruptions and its Q&A."""
+
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="talk_messages")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="talk_parts")
+    part = models.CharField(max_length=12, choices=TalkPart.choices)
+
+    class Meta:
+        verbose_name = _("talk message")
+        verbose_name_plural = _("talk messages")
+        constraints = [models.UniqueConstraint(fields=["share", "message"], name="talk_message_unique")]
+
+
+class SignIn(models.Model):
+    """A member's sign-in (签到) for a share: one per member per share."""
+
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="sign_ins")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="sign_ins")
+    signed_at = models.DateTimeField(_("signed in"), default=timezone.now)
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices, default=Origin.WEB)
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The import run that created this row (a plain id: shares never imports importer).
+    import_run = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        verbose_name = _("sign-in")
+        verbose_name_plural = _("sign-ins")
+        constraints = [models.UniqueConstraint(fields=["share", "member"], name="sign_in_one_per_member")]
+
+
+class ShareRevision(models.Model):
+    """Every change to a share: who, when, what (a full snapshot, so any version can be restored)."""
+
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=30)
+    note = models.CharField(max_length=300, blank=True)
+    snapshot = models.JSONField()
+
+    class Meta:
+        ordering = ["share", "-version"]
+        verbose_name = _("share revision")
+        verbose_name_plural = _("share revisions")
+        constraints = [models.UniqueConstraint(fields=["share", "version"], name="share_revision_unique")]
+
+
+class SchedulePage(models.Model):
+    """A group's schedule page (Markdown): how to register, what makes a good talk."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="schedule_page")
+    body = models.TextField(_("body (Markdown)"), blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("schedule page")
+        verbose_name_plural = _("schedule pages")
+
+
+class SchedulePageRevision(models.Model):
+    page = models.ForeignKey(SchedulePage, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    body = models.TextField(blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["page", "-version"]
+        constraints = [models.UniqueConstraint(fields=["page", "version"], name="schedule_page_revision_unique")]
