@@ -202,6 +202,9 @@ class MembershipPeriod(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.joined_at:%Y-%m-%d} – {self.left_at:%Y-%m-%d}" if self.left_at else f"{self.membership}: {self.joined_at:%Y-%m-%d} –"
+
 
 class NameSource(models.TextChoices):
     HEADER = "header", _("message header")
@@ -302,6 +305,9 @@ class RecordedDay(models.Model):
         verbose_name_plural = _("recorded days")
         constraints = [models.UniqueConstraint(fields=["group", "day"], name="recorded_day_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.group} {self.day}"
+
 
 class NameLinkStatus(models.TextChoices):
     SUGGESTED = "suggested", _("suggested")
@@ -333,6 +339,9 @@ class NameLink(models.Model):
             models.CheckConstraint(condition=~Q(member=models.F("other")), name="name_link_two_members"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.member_id} ~ {self.other_id} ({self.status})"
+
 
 class MemberMerge(models.Model):
     """The record of a merge (or split) of members, with its evidence: who, when, why."""
@@ -355,3 +364,6 @@ class MemberMerge(models.Model):
         ordering = ["-at"]
         verbose_name = _("member merge")
         verbose_name_plural = _("member merges")
+
+    def __str__(self) -> str:
+        return f"{self.merged_name} → {self.into_id}"

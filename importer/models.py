@@ -65,3 +65,6 @@ class ImportedFile(models.Model):
         verbose_name = _("imported file")
         verbose_name_plural = _("imported files")
         constraints = [models.UniqueConstraint(fields=["group", "day"], name="imported_file_one_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.day}"

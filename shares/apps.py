@@ -6,3 +6,7 @@ class SharesConfig(AppConfig):
     name = "shares"
     verbose_name = _("Shares")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Registers the mover that carries shares and sign-ins along when members merge.
+        from . import services  # noqa: F401

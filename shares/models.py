@@ -102,6 +102,9 @@ class SharePreferredDate(models.Model):
         ordering = ["day"]
         constraints = [models.UniqueConstraint(fields=["share", "day"], name="preferred_date_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.share_id}: {self.day}"
+
 
 class TalkPart(models.TextChoices):
     TALK = "talk", _("talk")
@@ -121,6 +124,9 @@ class TalkMessage(models.Model):
         verbose_name_plural = _("talk messages")
         constraints = [models.UniqueConstraint(fields=["share", "message"], name="talk_message_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.share_id} {self.part} {self.message_id}"
+
 
 class SignIn(models.Model):
     """A member's sign-in (签到) for a share: one per member per share."""
@@ -138,6 +144,9 @@ class SignIn(models.Model):
         verbose_name = _("sign-in")
         verbose_name_plural = _("sign-ins")
         constraints = [models.UniqueConstraint(fields=["share", "member"], name="sign_in_one_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} @ {self.share_id}"
 
 
 class ShareRevision(models.Model):
@@ -157,6 +166,9 @@ class ShareRevision(models.Model):
         verbose_name_plural = _("share revisions")
         constraints = [models.UniqueConstraint(fields=["share", "version"], name="share_revision_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.share_id} v{self.version} {self.action}"
+
 
 class SchedulePage(models.Model):
     """A group's schedule page (Markdown): how to register, what makes a good talk."""
@@ -170,6 +182,9 @@ class SchedulePage(models.Model):
         verbose_name = _("schedule page")
         verbose_name_plural = _("schedule pages")
 
+    def __str__(self) -> str:
+        return str(self.group)
+
 
 class SchedulePageRevision(models.Model):
     page = models.ForeignKey(SchedulePage, on_delete=models.CASCADE, related_name="revisions")
@@ -182,3 +197,6 @@ class SchedulePageRevision(models.Model):
     class Meta:
         ordering = ["page", "-version"]
         constraints = [models.UniqueConstraint(fields=["page", "version"], name="schedule_page_revision_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.page} v{self.version}"

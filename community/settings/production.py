@@ -10,7 +10,6 @@ from .base import *  # noqa: F403
 from .base import SECRET_KEY
 from .safety import check_production_secrets
 
-
 DEBUG = env.bool("DEBUG", False)
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when DJANGO_ENV=production.")

@@ -1,0 +1,183 @@
+"""Writes of groups, members, names and memberships.
+
+Every write with a rule or a side effect goes through a function here (or in the
+services of the app that owns the data). Nothing here imports ``shares`` or ``importer``:
+apps that hold rows pointing at a member register a mover with
+``register_member_mover`` so that a merge moves them too, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from .models import (
+    Member,
+    MemberMerge,
+    Membership,
+    MembershipPeriod,
+    MembershipStatus,
+    Message,
+    Name,
+    NameLink,
+    NameLinkStatus,
+)
+from .names import is_weak_name, normalize_name, parse_nickname
+
+MemberMover = Callable[[Member, Member], None]
+_member_movers: list[MemberMover] = []
+
+
+def register_member_mover(mover: MemberMover) -> None:
+    """Register ``mover(into, other)``: it repoints an app's rows from ``other`` to ``into``."""
+    if mover not in _member_movers:
+        _member_movers.append(mover)
+
+
+def member_parts_update(*, member: Member, nickname: str) -> bool:
+    """Fill the member's name, company, position and city from a well-formed nickname.
+
+    Returns True when something changed (the caller saves)."""
+    parts = parse_nickname(nickname)
+    if parts is None:
+        return False
+    changed = False
+    for field, value in (("name", parts.name), ("company", parts.company), ("position", parts.position), ("city", parts.city)):
+        if value and getattr(member, field) != value:
+            setattr(member, field, value)
+            changed = True
+    if member.display_name != nickname:
+        member.display_name = nickname
+        changed = True
+    return changed
+
+
+def _merge_membership(into: Membership, other: Membership) -> None:
+    into.message_count += other.message_count
+    into.shares_given += other.shares_given
+    into.sign_in_count += other.sign_in_count
+    if other.last_message_at and (into.last_message_at is None or other.last_message_at > into.last_message_at):
+        into.last_message_at = other.last_message_at
+    if other.joined_at and (into.joined_at is None or other.joined_at < into.joined_at):
+        into.joined_at = other.joined_at
+    if other.next_share_at and (into.next_share_at is None or other.next_share_at < into.next_share_at):
+        into.next_share_at = other.next_share_at
+    if not into.nickname:
+        into.nickname = other.nickname
+    # The higher role wins: an admin merged with their own alias stays admin.
+    rank = {"owner": 0, "admin": 1, "member": 2}
+    if rank[other.role] < rank[into.role]:
+        into.role = other.role
+    into.save()
+    other.periods.all().delete()
+    other.delete()
+
+
+@transaction.atomic
+def member_merge(*, into: Member, other: Member, evidence: dict, reason: str = "", by=None, automatic: bool = True) -> MemberMerge:
+    """Merge ``other`` into ``into``: messages, names, memberships, and every app's rows
+    (sign-ins, shares, …) move; ``other`` is deleted; the merge and its evidence are recorded."""
+    if into.pk == other.pk:
+        raise ValueError("A member cannot be merged into itself.")
+    Message.objects.filter(sender=other).update(sender=into)
+    for name in Name.objects.filter(member=other):
+        duplicate = Name.objects.filter(member=into, group=name.group, normalized=name.normalized, source=name.source).first()
+        if duplicate is None:
+            name.member = into
+            name.save(update_fields=["member"])
+            continue
+        duplicate.times_seen += name.times_seen
+        duplicate.first_seen = min(filter(None, [duplicate.first_seen, name.first_seen]), default=None)
+        duplicate.last_seen = max(filter(None, [duplicate.last_seen, name.last_seen]), default=None)
+        duplicate.save(update_fields=["times_seen", "first_seen", "last_seen"])
+        name.delete()
+    for membership in Membership.objects.filter(member=other):
+        existing = Membership.objects.filter(member=into, group=membership.group_id).first()
+        if existing is None:
+            membership.member = into
+            membership.save(update_fields=["member"])
+        else:
+            _merge_membership(existing, membership)
+    NameLink.objects.filter(Q(member=other, other=into) | Q(member=into, other=other)).delete()
+    NameLink.objects.filter(member=other).update(member=into)
+    NameLink.objects.filter(other=other).update(other=into)
+    for mover in _member_movers:
+        mover(into, other)
+    if other.user_id and not into.user_id:
+        into.user_id, other.user_id = other.user_id, None
+        other.save(update_fields=["user"])
+        into.save(update_fields=["user"])
+    record = MemberMerge.objects.create(
+        into=into, merged_name=other.display_name, merged_member_id=other.pk,
+        evidence=evidence, reason=reason, automatic=automatic, by=by,
+    )
+    MemberMerge.objects.filter(into=other).update(into=into)
+    other.delete()
+    return record
+
+
+def name_link_suggest(*, member: Member, other: Member, group_id: int | None, evidence: dict) -> None:
+    """Keep a weak candidate link for an admin to confirm or reject (never twice for a pair)."""
+    first, second = sorted([member.pk, other.pk])
+    NameLink.objects.get_or_create(
+        member_id=first, other_id=second,
+        defaults={"group_id": group_id, "evidence": evidence, "status": NameLinkStatus.SUGGESTED},
+    )
+
+
+def membership_facts_refresh(*, group_id: int, member_ids: Iterable[int] | None = None) -> int:
+    """Recompute ``message_count`` and ``last_message_at`` from the record, set-based.
+
+    One aggregate query and one bulk update, whatever the number of members."""
+    memberships = Membership.objects.filter(group_id=group_id)
+    if member_ids is not None:
+        memberships = memberships.filter(member_id__in=list(member_ids))
+    stats = {
+        row["sender_id"]: row
+        for row in Message.objects.filter(group_id=group_id, sender_id__in=memberships.values("member_id"))
+        .values("sender_id")
+        .annotate(n=Count("id"), last=Max("sent_at"))
+    }
+    changed = []
+    for membership in memberships.only("id", "member_id", "message_count", "last_message_at"):
+        row = stats.get(membership.member_id)
+        count, last = (row["n"], row["last"]) if row else (0, None)
+        if (membership.message_count, membership.last_message_at) != (count, last):
+            membership.message_count, membership.last_message_at = count, last
+            changed.append(membership)
+    Membership.objects.bulk_update(changed, ["message_count", "last_message_at"], batch_size=500)
+    return len(changed)
+
+
+def membership_join(*, membership: Membership, joined_at: dt.datetime) -> None:
+    """Open a membership period (a returning member gets a new one) and mark it active."""
+    if membership.periods.filter(left_at__isnull=True).exists():
+        return
+    MembershipPeriod.objects.create(membership=membership, joined_at=joined_at)
+    membership.status = MembershipStatus.ACTIVE
+    membership.left_at = None
+    if membership.joined_at is None or joined_at < membership.joined_at:
+        membership.joined_at = joined_at
+    membership.save(update_fields=["status", "left_at", "joined_at"])
+
+
+def membership_leave(*, membership: Membership, left_at: dt.datetime | None = None,
+                     status: str = MembershipStatus.LEFT) -> None:
+    """Close the open period and mark the membership left (or removed), dated."""
+    left_at = left_at or timezone.now()
+    period = membership.periods.filter(left_at__isnull=True).first()
+    if period is not None:
+        period.left_at = max(left_at, period.joined_at)
+        period.left_reason = status
+        period.save(update_fields=["left_at", "left_reason"])
+    membership.status = status
+    membership.left_at = left_at
+    membership.save(update_fields=["status", "left_at"])
+
+
+def is_strong_name(name: str) -> bool:
+    return not is_weak_name(name) and bool(normalize_name(name))

@@ -1,0 +1,290 @@
+"""Identity resolution: one member per person, many names.
+
+The resolver keeps an in-memory index of a group's names and decides, for each name a
+transcript or roster shows, which member it belongs to — on evidence only:
+
+* the same exact (normalized) name in the same group;
+* the two names of a merged-export pair (the strongest evidence there is);
+* a bare header name and the one well-formed group nickname of that group whose
+  personal-name part it is (``鸽子`` / ``鸽子-支付产品-上海``), as mentions and quotes show;
+* a renamed nickname that keeps the person's name and company
+  (``程琳Wa-杉德支付-产品-上海`` / ``程琳-杉德支付-PM``);
+* the same well-formed nickname (name, company and role) in another group;
+* ``我`` as the member who exported the files.
+
+Weak names (``王``, ``Daniel``) never merge on their own: a candidate link too weak to
+merge is kept as a ``NameLink`` suggestion. Every automatic link is recorded with its
+evidence as a ``MemberMerge``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Max
+
+from community.models import Member, MemberMerge, Membership, Name, NameSource
+from community.names import is_weak_name, name_core, normalize_name, parse_nickname
+from community.services import member_merge, member_parts_update, name_link_suggest
+
+ME = "我"
+
+
+@dataclass
+class NameSeen:
+    member_id: int
+    name: str
+    normalized: str
+    source: str
+    first: dt.datetime | None
+    last: dt.datetime | None
+    times: int = 0
+    pk: int | None = None
+    dirty: bool = False
+
+
+@dataclass
+class ResolverStats:
+    members_created: int = 0
+    names_created: int = 0
+    members_merged: int = 0
+    suggestions: int = 0
+
+
+@dataclass
+class IdentityResolver:
+    group_id: int
+    import_run: int | None = None
+    me_name: str = ""
+    by_norm: dict[str, int] = field(default_factory=dict)
+    by_core: dict[str, set[int]] = field(default_factory=dict)
+    company_keys: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+    names: dict[tuple[int, str, str], NameSeen] = field(default_factory=dict)
+    last_name_id: int = 0
+    stats: ResolverStats = field(default_factory=ResolverStats)
+    me_member_id: int | None = None
+    other_groups: dict[str, list[int]] = field(default_factory=dict)
+
+    # Loading -----------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Read the group's names created since the last refresh (another import may have added some)."""
+        rows = (
+            Name.objects.filter(group_id=self.group_id, id__gt=self.last_name_id)
+            .values_list("id", "member_id", "name", "normalized", "source", "first_seen", "last_seen", "times_seen")
+            .order_by("id")
+        )
+        for pk, member_id, name, normalized, source, first, last, times in rows:
+            self.names[(member_id, normalized, source)] = NameSeen(member_id, name, normalized, source, first, last, times, pk)
+            self._index(name, normalized, member_id)
+            self.last_name_id = max(self.last_name_id, pk)
+
+    def reload(self) -> None:
+        """Forget everything (after a rolled-back file) and read the group's names again."""
+        self.by_norm.clear()
+        self.by_core.clear()
+        self.company_keys.clear()
+        self.names.clear()
+        self.last_name_id = 0
+        self.refresh()
+
+    def _index(self, name: str, normalized: str, member_id: int) -> None:
+        self.by_norm.setdefault(normalized, member_id)
+        parts = parse_nickname(name)
+        core = name_core(name)
+        if parts is not None:
+            self.by_core.setdefault(core, set()).add(member_id)
+            self.company_keys.setdefault((core, normalize_name(parts.company)), set()).add(member_id)
+
+    # Resolving ---------------------------------------------------------------
+
+    def resolve_me(self, owner_member_id: int | None) -> int:
+        """The member behind ``我``: ``--me``, else the group's owner, else a member named ``我``."""
+        if self.me_member_id is not None:
+            return self.me_member_id
+        if self.me_name and normalize_name(self.me_name) != normalize_name(ME):
+            self.me_member_id = self.resolve(self.me_name, NameSource.MANUAL, None, create=True)
+        elif owner_member_id is not None:
+            self.me_member_id = owner_member_id
+        else:
+            self.me_member_id = self.resolve(ME, NameSource.HEADER, None, create=True, allow_weak_exact=True)
+        return self.me_member_id
+
+    def resolve(self, name: str, source: str, seen_at: dt.datetime | None, *, create: bool = True,
+                allow_weak_exact: bool = True) -> int | None:
+        """The member id for a name seen in this group; creates a member when ``create`` and nothing links."""
+        normalized = normalize_name(name)
+        if not normalized:
+            return None
+        member_id = self.by_norm.get(normalized)
+        if member_id is None:
+            member_id = self._link_by_evidence(name, normalized)
+        if member_id is None:
+            if not create:
+                return None
+            member_id = self._create_member(name)
+            self._suggest_weak_links(name, member_id)
+        self.see(member_id, name, normalized, source, seen_at)
+        return member_id
+
+    def _link_by_evidence(self, name: str, normalized: str) -> int | None:
+        parts = parse_nickname(name)
+        core = name_core(name)
+        if parts is not None:
+            # A renamed nickname keeping the person's name and company.
+            same = self.company_keys.get((core, normalize_name(parts.company)), set())
+            if len(same) == 1 and not is_weak_name(core):
+                return self._linked(next(iter(same)), name, "same name and company as an earlier nickname")
+            # A bare header name that is this nickname's personal name.
+            bare = self.by_norm.get(core)
+            if bare is not None and not is_weak_name(core) and len(self.by_core.get(core, set()) - {bare}) == 0:
+                return self._linked(bare, name, "bare name equals the nickname's personal name")
+            # The same full nickname in another group.
+            other = self._elsewhere(normalized)
+            if len(other) == 1 and not is_weak_name(core):
+                return self._linked(other[0], name, "the same well-formed nickname in another group")
+            return None
+        # A bare name: the one well-formed nickname of this group whose personal name it is.
+        candidates = self.by_core.get(normalized, set())
+        if len(candidates) == 1 and not is_weak_name(normalized):
+            return self._linked(next(iter(candidates)), name, "the nickname's personal name")
+        return None
+
+    def _elsewhere(self, normalized: str) -> list[int]:
+        """Members known under this exact name in other groups (looked up once per run)."""
+        if normalized not in self.other_groups:
+            self.other_groups[normalized] = list(
+                Name.objects.filter(normalized=normalized).exclude(group_id=self.group_id)
+                .order_by().values_list("member_id", flat=True).distinct()[:2]
+            )
+        return self.other_groups[normalized]
+
+    def _linked(self, member_id: int, name: str, why: str) -> int:
+        MemberMerge.objects.create(
+            into_id=member_id, merged_name=name, evidence={"rule": why, "name": name, "group": self.group_id},
+        )
+        self.stats.members_merged += 1
+        return member_id
+
+    def _suggest_weak_links(self, name: str, member_id: int) -> None:
+        """A weak name that matches others' personal names: keep the candidates for an admin."""
+        normalized = normalize_name(name)
+        core = name_core(name)
+        candidates = (self.by_core.get(normalized, set()) | self.by_core.get(core, set())) - {member_id}
+        if normalized != core:
+            bare = self.by_norm.get(core)
+            if bare is not None and bare != member_id:
+                candidates.add(bare)
+        for other in sorted(candidates)[:5]:
+            name_link_suggest(
+                member=Member(pk=member_id), other=Member(pk=other), group_id=self.group_id,
+                evidence={"name": name, "rule": "weak or ambiguous name", "group": self.group_id},
+            )
+            self.stats.suggestions += 1
+
+    def _create_member(self, name: str) -> int:
+        member = Member(display_name=name[:200], import_run=self.import_run)
+        member_parts_update(member=member, nickname=name)
+        member.save()
+        self.stats.members_created += 1
+        return member.pk
+
+    def see(self, member_id: int, name: str, normalized: str, source: str, seen_at: dt.datetime | None) -> None:
+        key = (member_id, normalized, source)
+        seen = self.names.get(key)
+        if seen is None:
+            seen = NameSeen(member_id, name[:200], normalized, source, seen_at, seen_at, 0, dirty=True)
+            self.names[key] = seen
+            self._index(name, normalized, member_id)
+        seen.times += 1
+        seen.dirty = True
+        if seen_at is not None:
+            if seen.first is None or seen_at < seen.first:
+                seen.first = seen_at
+            if seen.last is None or seen_at > seen.last:
+                seen.last = seen_at
+
+    def link_pair(self, kept: str, other: str, seen_at: dt.datetime | None) -> None:
+        """A merged-export pair: the two names are one person (merge members if both exist)."""
+        a = self.resolve(kept, NameSource.HEADER, seen_at)
+        b_norm = normalize_name(other)
+        b = self.by_norm.get(b_norm)
+        if b is not None and b != a:
+            member_merge(
+                into=Member.objects.get(pk=a), other=Member.objects.get(pk=b),
+                evidence={"rule": "merged-export pair", "names": [kept, other]},
+            )
+            self.stats.members_merged += 1
+            self.reload()
+            return
+        if b is None:
+            MemberMerge.objects.create(into_id=a, merged_name=other, evidence={"rule": "merged-export pair", "names": [kept, other]})
+            self.stats.members_merged += 1
+        self.see(a, other, b_norm, NameSource.MERGED_EXPORT, seen_at)
+
+    # Writing -----------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write new names and the counts of known ones: one bulk insert and one bulk update."""
+        new = [s for s in self.names.values() if s.dirty and s.pk is None]
+        old = [s for s in self.names.values() if s.dirty and s.pk is not None]
+        if new:
+            created = Name.objects.bulk_create(
+                [
+                    Name(member_id=s.member_id, group_id=self.group_id, name=s.name, normalized=s.normalized,
+                         source=s.source, first_seen=s.first, last_seen=s.last, times_seen=s.times,
+                         import_run=self.import_run)
+                    for s in new
+                ]
+            )
+            self.stats.names_created += len(created)
+            if created and created[0].pk is None:
+                self.refresh_ids(new)
+            else:
+                for seen, row in zip(new, created, strict=True):
+                    seen.pk = row.pk
+        if old:
+            # executemany: Django's bulk_update builds a CASE per row, far slower on this hot path.
+            table = connection.ops.quote_name(Name._meta.db_table)
+            adapt = connection.ops.adapt_datetimefield_value
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {table} SET first_seen = %s, last_seen = %s, times_seen = %s WHERE id = %s",
+                    [(adapt(s.first), adapt(s.last), s.times, s.pk) for s in old],
+                )
+        for seen in new + old:
+            seen.dirty = False
+        self.last_name_id = max([self.last_name_id] + [s.pk for s in new if s.pk])
+
+    def refresh_ids(self, new: list[NameSeen]) -> None:
+        ids = {
+            (m, n, s): pk
+            for pk, m, n, s in Name.objects.filter(group_id=self.group_id, member_id__in={x.member_id for x in new})
+            .values_list("id", "member_id", "normalized", "source")
+        }
+        for seen in new:
+            seen.pk = ids.get((seen.member_id, seen.normalized, seen.source))
+
+    def group_nicknames(self) -> dict[int, tuple[str, dt.datetime | None]]:
+        """For each member: the latest name others used for them (mention/quote), else their latest header name."""
+        best: dict[int, tuple[int, dt.datetime, str]] = {}
+        rank = {NameSource.ROSTER: 3, NameSource.MENTION: 2, NameSource.QUOTE: 2, NameSource.HEADER: 1, NameSource.MERGED_EXPORT: 1}
+        epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+        for seen in self.names.values():
+            score = (rank.get(seen.source, 0), seen.last or epoch, seen.name)
+            current = best.get(seen.member_id)
+            if current is None or score > current:
+                best[seen.member_id] = score
+        return {member_id: (score[2], score[1]) for member_id, score in best.items()}
+
+
+def owner_member_id(group_id: int) -> int | None:
+    return (
+        Membership.objects.filter(group_id=group_id, role="owner").values_list("member_id", flat=True).first()
+    )
+
+
+def last_name_id() -> int:
+    return Name.objects.aggregate(m=Max("id"))["m"] or 0
