@@ -51,6 +51,7 @@ def start_embedded_redis(var_dir: Path, *, socket: Path | None = None) -> subpro
             "--loglevel", "warning",
         ],
         stdin=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the supervisor stops it, not the terminal
     )
     wait_for_redis(f"unix://{socket}", process=process)
     return process

@@ -211,13 +211,14 @@ def _name_core(s: str) -> str:
 def is_weak_name(s: str) -> bool:
     """True for names that must never be merged on their own evidence.
 
-    A name of at most two characters (``王``, ``七夜``, ``Ray`` counts by its
-    letters: ``ray`` is a common first name), a single CJK character, ``我``, or a
-    common bare Latin first name (``Daniel``).
+    A single CJK character (``王``), ``我``, a Latin name of at most three letters
+    (``Ray``), a common bare Latin first name (``Daniel``), or anything shorter than two
+    characters. A two-character Chinese name (``唐帆``) is a full name: surname and
+    given name, not weak on its own.
     """
     key = normalize_name(s)
-    if len(key) <= 2:
+    if len(key) <= 1 or key in _COMMON_BARE:
         return True
-    if key in _COMMON_BARE:
-        return True
-    return False
+    if _CJK.search(key):
+        return len(key) < 2
+    return len(key) <= 3

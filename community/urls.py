@@ -6,10 +6,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from community import home
+from community.api.members import MemberListAPI
+from shares.api import ShareListAPI
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("shares/", ShareListAPI.as_view(), name="share-list"),
+    path("members/", MemberListAPI.as_view(), name="member-list"),
 ]
 
 urlpatterns = [

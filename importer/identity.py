@@ -92,11 +92,13 @@ class IdentityResolver:
 
     def _index(self, name: str, normalized: str, member_id: int) -> None:
         self.by_norm.setdefault(normalized, member_id)
-        parts = parse_nickname(name)
         core = name_core(name)
-        if parts is not None:
+        if core and core != normalized:
+            # A longer nickname: remember whose personal name its core is.
             self.by_core.setdefault(core, set()).add(member_id)
-            self.company_keys.setdefault((core, normalize_name(parts.company)), set()).add(member_id)
+            parts = parse_nickname(name)
+            if parts is not None:
+                self.company_keys.setdefault((core, normalize_name(parts.company)), set()).add(member_id)
 
     # Resolving ---------------------------------------------------------------
 
@@ -130,26 +132,30 @@ class IdentityResolver:
         return member_id
 
     def _link_by_evidence(self, name: str, normalized: str) -> int | None:
-        parts = parse_nickname(name)
         core = name_core(name)
-        if parts is not None:
-            # A renamed nickname keeping the person's name and company.
-            same = self.company_keys.get((core, normalize_name(parts.company)), set())
-            if len(same) == 1 and not is_weak_name(core):
-                return self._linked(next(iter(same)), name, "same name and company as an earlier nickname")
-            # A bare header name that is this nickname's personal name.
+        if core and core != normalized and not is_weak_name(core):
+            # A longer nickname (``鸽子-支付产品-上海``, ``唐帆—翼支付-云南``).
+            parts = parse_nickname(name)
+            if parts is not None:
+                # A renamed nickname keeping the person's name and company.
+                same = self.company_keys.get((core, normalize_name(parts.company)), set())
+                if len(same) == 1:
+                    return self._linked(next(iter(same)), name, "same name and company as an earlier nickname")
+            # The bare header name that is this nickname's personal name, when no other
+            # member of the group has a nickname with that personal name.
             bare = self.by_norm.get(core)
-            if bare is not None and not is_weak_name(core) and len(self.by_core.get(core, set()) - {bare}) == 0:
+            if bare is not None and not (self.by_core.get(core, set()) - {bare}):
                 return self._linked(bare, name, "bare name equals the nickname's personal name")
-            # The same full nickname in another group.
-            other = self._elsewhere(normalized)
-            if len(other) == 1 and not is_weak_name(core):
-                return self._linked(other[0], name, "the same well-formed nickname in another group")
+            if parts is not None:
+                others = self._elsewhere(normalized)
+                if len(others) == 1:
+                    return self._linked(others[0], name, "the same well-formed nickname in another group")
             return None
-        # A bare name: the one well-formed nickname of this group whose personal name it is.
-        candidates = self.by_core.get(normalized, set())
-        if len(candidates) == 1 and not is_weak_name(normalized):
-            return self._linked(next(iter(candidates)), name, "the nickname's personal name")
+        if core == normalized and not is_weak_name(normalized):
+            # A bare name: the one longer nickname of this group whose personal name it is.
+            candidates = self.by_core.get(normalized, set())
+            if len(candidates) == 1:
+                return self._linked(next(iter(candidates)), name, "the nickname's personal name")
         return None
 
     def _elsewhere(self, normalized: str) -> list[int]:
@@ -267,17 +273,24 @@ class IdentityResolver:
         for seen in new:
             seen.pk = ids.get((seen.member_id, seen.normalized, seen.source))
 
-    def group_nicknames(self) -> dict[int, tuple[str, dt.datetime | None]]:
-        """For each member: the latest name others used for them (mention/quote), else their latest header name."""
-        best: dict[int, tuple[int, dt.datetime, str]] = {}
-        rank = {NameSource.ROSTER: 3, NameSource.MENTION: 2, NameSource.QUOTE: 2, NameSource.HEADER: 1, NameSource.MERGED_EXPORT: 1}
+    def group_nicknames(self) -> dict[int, str]:
+        """For each member: the latest name others used for them (roster, mention, quote), else their latest header name."""
+        return self._latest({NameSource.ROSTER: 3, NameSource.MENTION: 2, NameSource.QUOTE: 2, NameSource.HEADER: 1})
+
+    def display_names(self) -> dict[int, str]:
+        """For each member: the latest name they posted under (how they present themselves)."""
+        return self._latest({NameSource.HEADER: 2, NameSource.ROSTER: 1, NameSource.MANUAL: 1})
+
+    def _latest(self, rank: dict[str, int]) -> dict[int, str]:
+        best: dict[int, tuple] = {}
         epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
         for seen in self.names.values():
-            score = (rank.get(seen.source, 0), seen.last or epoch, seen.name)
-            current = best.get(seen.member_id)
-            if current is None or score > current:
+            if seen.source not in rank or seen.name == ME:
+                continue
+            score = (rank[seen.source], seen.last or epoch, seen.name)
+            if seen.member_id not in best or score > best[seen.member_id]:
                 best[seen.member_id] = score
-        return {member_id: (score[2], score[1]) for member_id, score in best.items()}
+        return {member_id: score[2] for member_id, score in best.items()}
 
 
 def owner_member_id(group_id: int) -> int | None:

@@ -365,19 +365,19 @@ def _refresh_group_facts(group: Group, resolver: IdentityResolver, touched: set[
     nicknames = resolver.group_nicknames()
     changed = []
     for membership in Membership.objects.filter(group=group, member_id__in=list(nicknames)).only("id", "member_id", "nickname"):
-        nickname = nicknames[membership.member_id][0]
+        nickname = nicknames[membership.member_id]
         if membership.nickname != nickname:
             membership.nickname = nickname
             changed.append(membership)
     Membership.objects.bulk_update(changed, ["nickname"], batch_size=500)
-    _display_names_update(nicknames)
+    _display_names_update(resolver.display_names())
 
 
-def _display_names_update(nicknames: dict[int, tuple[str, dt.datetime | None]]) -> None:
-    members = Member.objects.filter(pk__in=list(nicknames)).only("id", "display_name", "name", "company", "position", "city")
+def _display_names_update(names: dict[int, str]) -> None:
+    members = Member.objects.filter(pk__in=list(names)).only("id", "display_name", "name", "company", "position", "city")
     changed = []
     for member in members:
-        nickname = nicknames[member.pk][0]
+        nickname = names[member.pk]
         if parse_nickname(nickname) is None and member.display_name != nickname and member.display_name != ME:
             continue  # keep an earlier well-formed display name over a bare one
         if member_parts_update(member=member, nickname=nickname):

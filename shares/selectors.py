@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from community.models import Visibility
+from community.models import Name, Visibility
 from community.selectors import admin_group_ids_of_user, group_ids_of_user, user_member_id
 
 from .models import Share, ShareStatus
@@ -45,4 +45,14 @@ def latest_talks(user, *, limit: int = 5) -> QuerySet[Share]:
         .filter(status=ShareStatus.DELIVERED)
         .select_related("group", "speaker")
         .order_by("-started_at", "-id")[:limit]
+    )
+
+
+def shares_with_speakers() -> QuerySet[Share]:
+    """Every share with its group, its speaker and the speaker's names loaded; newest day
+    first (shares without a day last), then by id: listing any number costs the same few queries."""
+    return (
+        Share.objects.select_related("group", "speaker")
+        .prefetch_related(Prefetch("speaker__names", queryset=Name.objects.only("id", "member_id", "name")))
+        .order_by(F("day").desc(nulls_last=True), "id")
     )

@@ -104,8 +104,12 @@ def test_is_weak_name_common_latin_first_name():
     assert is_weak_name("Michael") is True
 
 
-def test_is_weak_name_two_characters():
-    assert is_weak_name("晚风") is True
+def test_is_weak_name_two_character_chinese_name_is_not_weak():
+    assert is_weak_name("晚风") is False
+
+
+def test_is_weak_name_short_latin_name():
+    assert is_weak_name("Kai") is True
 
 
 def test_is_weak_name_me():
