@@ -303,3 +303,16 @@ def test_command_undo(tmp_path, capsys):
     call_command("import_transcripts", undo=run_id)
     assert Message.objects.count() == 0
     assert f"Undid run {run_id}" in capsys.readouterr().out
+
+
+def test_admin_action_undoes_a_run(client):
+    from tests.factories import make_user
+
+    result = run(("a.md", talk_day()))
+    client.force_login(make_user(staff=True))
+    from django.contrib.auth import get_user_model
+    get_user_model().objects.filter(is_staff=True).update(is_superuser=True)
+    response = client.post("/admin/importer/importrun/", {"action": "undo_runs", "_selected_action": [result.run.pk]})
+    assert response.status_code == 302
+    assert Message.objects.count() == 0
+    assert ImportRun.objects.get(pk=result.run.pk).status == ImportStatus.UNDONE
