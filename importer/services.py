@@ -173,17 +173,16 @@ def _import_one(group: Group, source: Source, resolver: IdentityResolver, result
         return _fail(result, report, f"{source.label}:0: cannot read: {error.strerror or error}")
     report["day"] = transcript.day.isoformat()
     result.warnings.extend(transcript.warnings)
-    previous = ImportedFile.objects.filter(group=group, day=transcript.day).values_list("sha256", flat=True).first()
-    if previous == digest:
-        counts.files_skipped += 1
-        counts.messages_unchanged += len(transcript.messages)
-        report.update(status="unchanged", messages=len(transcript.messages))
-        return True
+    if _unchanged(group, transcript, digest):
+        return _skip(result, report, transcript)
     before = asdict(resolver.stats)
     try:
         with transaction.atomic():
-            # One import of a group at a time: concurrent runs wait here instead of duplicating members.
+            # One import of a group at a time: concurrent runs wait here instead of duplicating
+            # members, and then see what the other run wrote.
             Group.objects.select_for_update().filter(pk=group.pk).exists()
+            if _unchanged(group, transcript, digest):
+                return _skip(result, report, transcript)
             resolver.refresh()
             day_counts = _import_day(group, transcript, source.label, digest, resolver, result.run.pk, touched)
     except (IntegrityError, DatabaseError, ValueError) as error:
@@ -199,6 +198,17 @@ def _import_one(group: Group, source: Source, resolver: IdentityResolver, result
     counts.members_merged += after["members_merged"] - before["members_merged"]
     report.update(status="imported", messages=len(transcript.messages),
                   shares=day_counts["shares_found"], sign_ins=day_counts["sign_ins_found"])
+    return True
+
+
+def _unchanged(group: Group, transcript: Transcript, digest: str) -> bool:
+    return ImportedFile.objects.filter(group=group, day=transcript.day, sha256=digest).exists()
+
+
+def _skip(result: ImportResult, report: dict, transcript: Transcript) -> bool:
+    result.counts.files_skipped += 1
+    result.counts.messages_unchanged += len(transcript.messages)
+    report.update(status="unchanged", messages=len(transcript.messages))
     return True
 
 

@@ -40,7 +40,9 @@ def test_two_concurrent_imports_of_the_same_files_duplicate_nothing():
         thread.join(timeout=120)
     assert errors == []
     assert [r.ok for r in results] == [True, True]
-    assert sorted(r.counts.files_skipped for r in results) == [0, 3]
+    # Each file imported once, by one run or the other; the other run found it unchanged.
+    assert sum(r.counts.files_skipped for r in results) == 3
+    assert sum(r.counts.messages_created for r in results) == 3 * 21
     assert Message.objects.count() == 3 * 21
     assert Share.objects.count() == 3
     assert SignIn.objects.count() == 9
