@@ -261,8 +261,12 @@ class Message(models.Model):
     file, so two real messages that share a second, a sender and a text stay two.
     """
 
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="messages")
-    sender = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
+    # The composite indexes below lead with group and sender: no single-column index on either
+    # (every index costs the import, the hot path, on each of millions of rows).
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    sender = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages", db_index=False
+    )
     sender_name = models.CharField(_("sender name"), max_length=200)
     sent_at = models.DateTimeField(_("sent"))
     kind = models.CharField(_("kind"), max_length=10, choices=MessageKind.choices, default=MessageKind.TEXT)
@@ -273,7 +277,8 @@ class Message(models.Model):
     source_line = models.PositiveIntegerField(_("source line"), null=True, blank=True)
     key = models.CharField(_("import key"), max_length=40)
     # The import run that created this row (a plain id: community never imports importer).
-    import_run = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
+    # Not indexed: only undoing a run reads it.
+    import_run = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["sent_at", "id"]

@@ -66,6 +66,8 @@ class IdentityResolver:
     stats: ResolverStats = field(default_factory=ResolverStats)
     me_member_id: int | None = None
     other_groups: dict[str, list[int]] = field(default_factory=dict)
+    # member id -> joined_at of the group's memberships, read once (None: not read yet).
+    joined: dict[int, dt.datetime | None] | None = None
 
     # Loading -----------------------------------------------------------------
 
@@ -87,6 +89,7 @@ class IdentityResolver:
         self.by_core.clear()
         self.company_keys.clear()
         self.names.clear()
+        self.joined = None
         self.last_name_id = 0
         self.refresh()
 
@@ -213,22 +216,40 @@ class IdentityResolver:
                 seen.last = seen_at
 
     def link_pair(self, kept: str, other: str, seen_at: dt.datetime | None) -> None:
-        """A merged-export pair: the two names are one person (merge members if both exist)."""
+        """A merged-export pair: the two names are one person (merge members if both exist),
+        unless the record shows otherwise: both members already carry nicknames with
+        different personal names (a bare name several people share), then only a suggestion."""
         a = self.resolve(kept, NameSource.HEADER, seen_at)
         b_norm = normalize_name(other)
         b = self.by_norm.get(b_norm)
+        evidence = {"rule": "merged-export pair", "names": [kept, other]}
         if b is not None and b != a:
-            member_merge(
-                into=Member.objects.get(pk=a), other=Member.objects.get(pk=b),
-                evidence={"rule": "merged-export pair", "names": [kept, other]},
-            )
+            cores_a, cores_b = self._cores(a), self._cores(b)
+            if cores_a and cores_b and not cores_a & cores_b:
+                name_link_suggest(member=Member(pk=a), other=Member(pk=b), group_id=self.group_id,
+                                  evidence={**evidence, "why_not_merged": "the two members carry different names"})
+                self.stats.suggestions += 1
+                return
+            self.flush()  # the names in memory must be rows before they move
+            member_merge(into=Member.objects.get(pk=a), other=Member.objects.get(pk=b), evidence=evidence)
+            if self.me_member_id == b:
+                self.me_member_id = a
             self.stats.members_merged += 1
             self.reload()
-            return
-        if b is None:
-            MemberMerge.objects.create(into_id=a, merged_name=other, evidence={"rule": "merged-export pair", "names": [kept, other]})
+        elif b is None:
+            MemberMerge.objects.create(into_id=a, merged_name=other, evidence=evidence)
             self.stats.members_merged += 1
         self.see(a, other, b_norm, NameSource.MERGED_EXPORT, seen_at)
+
+    def _cores(self, member_id: int) -> set[str]:
+        """The personal names in a member's nickname-like names (``周明远`` of ``周明远-云汇支付-产品``)."""
+        cores = set()
+        for seen in self.names.values():
+            if seen.member_id == member_id:
+                core = name_core(seen.name)
+                if core and core != seen.normalized:
+                    cores.add(core)
+        return cores
 
     # Writing -----------------------------------------------------------------
 

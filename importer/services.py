@@ -147,10 +147,12 @@ def transcripts_import(
 def _import_all(group, sources, resolver, result, strict, progress) -> None:
     resolver.refresh()
     touched: set[int] = set()
+    # Unchanged files are recognised by their hash alone, before any parsing.
+    known = dict(ImportedFile.objects.filter(group=group).values_list("sha256", "message_count"))
     for index, source in enumerate(sources, start=1):
         if progress:
             progress(index, source.label)
-        ok = _import_one(group, source, resolver, result, touched)
+        ok = _import_one(group, source, resolver, result, touched, known)
         if not ok and strict:
             break
     if touched or result.counts.files_read:
@@ -158,7 +160,8 @@ def _import_all(group, sources, resolver, result, strict, progress) -> None:
             _refresh_group_facts(group, resolver, touched)
 
 
-def _import_one(group: Group, source: Source, resolver: IdentityResolver, result: ImportResult, touched: set[int]) -> bool:
+def _import_one(group: Group, source: Source, resolver: IdentityResolver, result: ImportResult, touched: set[int],
+                known: dict[str, int]) -> bool:
     counts = result.counts
     counts.files_read += 1
     report = {"file": source.label, "status": "failed", "messages": 0}
@@ -166,6 +169,8 @@ def _import_one(group: Group, source: Source, resolver: IdentityResolver, result
     try:
         data = source.read()
         digest = hashlib.sha256(data).hexdigest()
+        if digest in known:
+            return _skip(result, report, known[digest])
         transcript = parse_transcript(decode_transcript(data, filename=source.label), filename=source.label)
     except TranscriptError as error:
         return _fail(result, report, str(error))
@@ -173,16 +178,14 @@ def _import_one(group: Group, source: Source, resolver: IdentityResolver, result
         return _fail(result, report, f"{source.label}:0: cannot read: {error.strerror or error}")
     report["day"] = transcript.day.isoformat()
     result.warnings.extend(transcript.warnings)
-    if _unchanged(group, transcript, digest):
-        return _skip(result, report, transcript)
     before = asdict(resolver.stats)
     try:
         with transaction.atomic():
             # One import of a group at a time: concurrent runs wait here instead of duplicating
             # members, and then see what the other run wrote.
             Group.objects.select_for_update().filter(pk=group.pk).exists()
-            if _unchanged(group, transcript, digest):
-                return _skip(result, report, transcript)
+            if ImportedFile.objects.filter(group=group, day=transcript.day, sha256=digest).exists():
+                return _skip(result, report, len(transcript.messages))
             resolver.refresh()
             day_counts = _import_day(group, transcript, source.label, digest, resolver, result.run.pk, touched)
     except (IntegrityError, DatabaseError, ValueError) as error:
@@ -201,14 +204,10 @@ def _import_one(group: Group, source: Source, resolver: IdentityResolver, result
     return True
 
 
-def _unchanged(group: Group, transcript: Transcript, digest: str) -> bool:
-    return ImportedFile.objects.filter(group=group, day=transcript.day, sha256=digest).exists()
-
-
-def _skip(result: ImportResult, report: dict, transcript: Transcript) -> bool:
+def _skip(result: ImportResult, report: dict, message_count: int) -> bool:
     result.counts.files_skipped += 1
-    result.counts.messages_unchanged += len(transcript.messages)
-    report.update(status="unchanged", messages=len(transcript.messages))
+    result.counts.messages_unchanged += message_count
+    report.update(status="unchanged", messages=message_count)
     return True
 
 
@@ -225,6 +224,9 @@ def _import_day(group: Group, transcript: Transcript, label: str, digest: str, r
     day = transcript.day
     moments = [dt.datetime.combine(day, m.time, tzinfo=tz) for m in transcript.messages]
     owner_id = owner_member_id(group.pk)
+    # Merged-export pairs first: they may merge members, and every id below must be current.
+    for kept, other, _line in transcript.merged_pairs:
+        resolver.link_pair(kept, other, moments[0] if moments else None)
     senders: list[int | None] = []
     first_seen: dict[int, dt.datetime] = {}
     for message, moment in zip(transcript.messages, moments, strict=True):
@@ -236,15 +238,11 @@ def _import_day(group: Group, transcript: Transcript, label: str, digest: str, r
         senders.append(sender_id)
         if sender_id is not None and sender_id not in first_seen:
             first_seen[sender_id] = moment
-    for kept, other, _line in transcript.merged_pairs:
-        resolver.link_pair(kept, other, moments[0] if moments else None)
     for message, moment in zip(transcript.messages, moments, strict=True):
         for name in message.mentions:
             resolver.resolve(name, NameSource.MENTION, moment, create=False)
         if message.quote is not None:
             resolver.resolve(message.quote.name, NameSource.QUOTE, moment, create=False)
-    # A merge may have changed who is who: read the senders again from the index.
-    senders = [_current(resolver, m, s) for m, s in zip(transcript.messages, senders, strict=True)]
     resolver.flush()
     _memberships_ensure(group, first_seen, resolver)
     touched.update(s for s in senders if s is not None)
@@ -255,17 +253,16 @@ def _import_day(group: Group, transcript: Transcript, label: str, digest: str, r
     stale = [pk for key, pk in existing.items() if key not in wanted]
     if stale:
         Message.objects.filter(pk__in=stale).delete()
+    stored = _db_datetimes(day, transcript.messages, moments)
     rows = [
-        (group.pk, sender_id, m.sender[:200], moment, m.kind, m.text, m.url, day, label[-255:], m.line, key, run_id)
-        for m, moment, sender_id, key in zip(transcript.messages, moments, senders, keys, strict=True)
+        (group.pk, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, label[-255:], m.line, key, run_id)
+        for m, when, sender_id, key in zip(transcript.messages, stored, senders, keys, strict=True)
         if key not in existing
     ]
     _insert_messages(rows)
-    ids = dict(Message.objects.filter(group=group, source_day=day).order_by().values_list("key", "id"))
-    message_ids = [ids[key] for key in keys]
 
     RecordedDay.objects.update_or_create(group=group, day=day, defaults={"message_count": len(keys)})
-    talks = _talks_found(transcript, moments, senders, message_ids, resolver)
+    talks = _talks_found(transcript, moments, senders, lambda: _message_ids(group, day, keys))
     shares_found, sign_ins_found = talks_import_day(group=group, day=day, talks=talks, import_run=run_id)
     ImportedFile.objects.update_or_create(
         group=group, day=day,
@@ -294,24 +291,38 @@ def _insert_messages(rows: list[tuple]) -> None:
     table = connection.ops.quote_name(Message._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _MESSAGE_COLUMNS)
     placeholders = ", ".join(["%s"] * len(_MESSAGE_COLUMNS))
-    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
-            [row[:3] + (adapt(row[3]),) + row[4:] for row in rows],
-        )
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
 
 
-def _current(resolver: IdentityResolver, message: RawMessage, sender_id: int | None) -> int | None:
-    if message.sender == ME:
-        return resolver.me_member_id
-    return resolver.by_norm.get(normalize_name(message.sender), sender_id)
+def _db_datetimes(day: dt.date, messages: list[RawMessage], moments: list[dt.datetime]) -> list:
+    """The values the backend stores for the day's aware moments, without Django's per-value cost.
+
+    SQLite stores naive UTC text. When the day has one UTC offset (no DST change that day,
+    the usual case) it is applied by arithmetic; otherwise each moment is converted."""
+    if connection.vendor != "sqlite":
+        return moments
+    if not moments:
+        return []
+    tz = moments[0].tzinfo
+    start, end = dt.datetime.combine(day, dt.time.min, tzinfo=tz), dt.datetime.combine(day, dt.time.max, tzinfo=tz)
+    offset = start.utcoffset()
+    if offset != end.utcoffset():
+        return [m.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ") for m in moments]
+    return [(dt.datetime.combine(day, m.time) - offset).isoformat(" ") for m in messages]
+
+
+def _message_ids(group: Group, day: dt.date, keys: list[str]) -> list[int]:
+    ids = dict(Message.objects.filter(group=group, source_day=day).order_by().values_list("key", "id"))
+    return [ids[key] for key in keys]
 
 
 def _talks_found(transcript: Transcript, moments: list[dt.datetime], senders: list[int | None],
-                 message_ids: list[int], resolver: IdentityResolver) -> list[TalkFound]:
+                 load_ids: Callable[[], list[int]]) -> list[TalkFound]:
     found = []
-    for talk in detect_talks(transcript.messages, author_hint=transcript.author_hint):
+    talks = detect_talks(transcript.messages, author_hint=transcript.author_hint)
+    message_ids = load_ids() if talks else []
+    for talk in talks:
         speaker_id = senders[talk.start_index]
         if speaker_id is None:
             continue
@@ -343,29 +354,19 @@ def _talks_found(transcript: Transcript, moments: list[dt.datetime], senders: li
 
 def _memberships_ensure(group: Group, first_seen: dict[int, dt.datetime], resolver: IdentityResolver) -> None:
     """Every member seen in a group's record has a membership there, joined when first seen."""
-    if not first_seen:
-        return
-    have = dict(
-        Membership.objects.filter(group=group, member_id__in=first_seen).values_list("member_id", "joined_at")
-    )
-    new = [
-        Membership(group=group, member_id=member_id, joined_at=moment)
-        for member_id, moment in first_seen.items()
-        if member_id not in have
-    ]
+    if resolver.joined is None:
+        resolver.joined = dict(Membership.objects.filter(group=group).values_list("member_id", "joined_at"))
+    have = resolver.joined
+    new = {member_id: moment for member_id, moment in first_seen.items() if member_id not in have}
     if new:
-        Membership.objects.bulk_create(new)
-        created = Membership.objects.filter(group=group, member_id__in=[m.member_id for m in new])
-        MembershipPeriod.objects.bulk_create(
-            [MembershipPeriod(membership_id=pk, joined_at=first_seen[member_id]) for pk, member_id in created.values_list("id", "member_id")]
-        )
-    earlier = [
-        Membership(pk=pk, joined_at=first_seen[member_id])
-        for pk, member_id, joined_at in Membership.objects.filter(group=group, member_id__in=have).values_list("id", "member_id", "joined_at")
-        if joined_at is None or first_seen[member_id] < joined_at
-    ]
-    if earlier:
-        Membership.objects.bulk_update(earlier, ["joined_at"])
+        Membership.objects.bulk_create([Membership(group=group, member_id=m, joined_at=t) for m, t in new.items()])
+        created = Membership.objects.filter(group=group, member_id__in=list(new)).values_list("id", "member_id")
+        MembershipPeriod.objects.bulk_create([MembershipPeriod(membership_id=pk, joined_at=new[m]) for pk, m in created])
+        have.update(new)
+    earlier = {m: t for m, t in first_seen.items() if m not in new and (have[m] is None or t < have[m])}
+    for member_id, moment in earlier.items():
+        Membership.objects.filter(group=group, member_id=member_id).update(joined_at=moment)
+        have[member_id] = moment
 
 
 def _refresh_group_facts(group: Group, resolver: IdentityResolver, touched: set[int]) -> None:

@@ -91,6 +91,9 @@ def database_config(url: str, var_dir: Path) -> dict:
                 "PRAGMA synchronous=NORMAL;"
                 "PRAGMA foreign_keys=ON;"
                 "PRAGMA busy_timeout=20000;"
+                "PRAGMA cache_size=-65536;"
+                "PRAGMA temp_store=MEMORY;"
+                "PRAGMA wal_autocheckpoint=10000;"
             ),
         }
     else:

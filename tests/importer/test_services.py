@@ -316,3 +316,18 @@ def test_admin_action_undoes_a_run(client):
     assert response.status_code == 302
     assert Message.objects.count() == 0
     assert ImportRun.objects.get(pk=result.run.pk).status == ImportStatus.UNDONE
+
+
+@pytest.mark.parametrize(
+    ("day", "times", "utc"),
+    [
+        ("2030-03-04", ["01:30:00", "23:59:59"], ["2030-03-04T00:30:00+00:00", "2030-03-04T22:59:59+00:00"]),
+        # Europe/Paris moves to summer time at 02:00 on 2030-03-31: two offsets in one day.
+        ("2030-03-31", ["01:30:00", "03:30:00"], ["2030-03-31T00:30:00+00:00", "2030-03-31T01:30:00+00:00"]),
+    ],
+)
+def test_message_times_stored_in_utc_from_the_group_time_zone(day, times, utc):
+    make_group(slug="paris", time_zone="Europe/Paris")
+    run(("a.md", transcript(day, [(t, "甲乙丙", f"m{n}") for n, t in enumerate(times)])), slug="paris")
+    stored = [m.sent_at.astimezone(dt.UTC).isoformat() for m in Message.objects.order_by("sent_at")]
+    assert stored == utc
