@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Min, Q
+from django.db import connection
+from django.db.models import Count, F, Min
 from django.utils import timezone
 
 from community.models import Group, Member, Membership
@@ -80,17 +81,25 @@ def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], impo
         matched.add(share.pk)
         if "boundaries" not in share.edited_fields:
             TalkMessage.objects.filter(share=share).delete()
-            TalkMessage.objects.bulk_create(
-                [TalkMessage(share=share, message_id=i, part=TalkPart.TALK) for i in talk.talk_ids]
-                + [TalkMessage(share=share, message_id=i, part=TalkPart.INTERRUPTION) for i in talk.interruption_ids]
-                + [TalkMessage(share=share, message_id=i, part=TalkPart.QA) for i in talk.qa_ids],
-                batch_size=1000,
+            _talk_messages_insert(
+                [(share.pk, i, TalkPart.TALK) for i in talk.talk_ids]
+                + [(share.pk, i, TalkPart.INTERRUPTION) for i in talk.interruption_ids]
+                + [(share.pk, i, TalkPart.QA) for i in talk.qa_ids]
             )
         sign_in_total += _replace_imported_sign_ins(share, talk, import_run)
     for share in existing:
         if share.pk not in matched and share.origin == Origin.IMPORT and not share.edited_fields:
             share.delete()
     return len(talks), sign_in_total
+
+
+def _talk_messages_insert(rows: list[tuple[int, int, str]]) -> None:
+    """One prepared statement for a talk's hundreds of rows (on the import's hot path)."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(TalkMessage._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} (share_id, message_id, part) VALUES (%s, %s, %s)", rows)
 
 
 def _matching_share(existing: list[Share], matched: set[int], talk: TalkFound) -> Share | None:
@@ -170,12 +179,13 @@ def membership_share_facts_refresh(*, group_id: int) -> None:
 
 def _move_member_rows(into: Member, other: Member) -> None:
     """On a member merge: shares and sign-ins move too (a sign-in both had for a share counts once)."""
-    both = SignIn.objects.filter(member=into).values("share_id")
+    both = list(
+        SignIn.objects.filter(member=other, share__sign_ins__member=into).values_list("share_id", flat=True)
+    )
     SignIn.objects.filter(member=other, share_id__in=both).delete()
+    Share.objects.filter(pk__in=both).update(sign_in_count=F("sign_in_count") - 1)
     SignIn.objects.filter(member=other).update(member=into)
     Share.objects.filter(speaker=other).update(speaker=into)
-    for share_id in Share.objects.filter(Q(sign_ins__member=into)).values_list("id", flat=True).distinct():
-        Share.objects.filter(pk=share_id).update(sign_in_count=SignIn.objects.filter(share_id=share_id).count())
 
 
 register_member_mover(_move_member_rows)
