@@ -66,6 +66,8 @@ class IdentityResolver:
     stats: ResolverStats = field(default_factory=ResolverStats)
     me_member_id: int | None = None
     other_groups: dict[str, list[int]] = field(default_factory=dict)
+    owner: int | None = None
+    owner_known: bool = False
     # member id -> joined_at of the group's memberships, read once (None: not read yet).
     joined: dict[int, dt.datetime | None] | None = None
 
@@ -90,6 +92,7 @@ class IdentityResolver:
         self.company_keys.clear()
         self.names.clear()
         self.joined = None
+        self.owner_known = False
         self.last_name_id = 0
         self.refresh()
 
@@ -118,7 +121,7 @@ class IdentityResolver:
         return self.me_member_id
 
     def resolve(self, name: str, source: str, seen_at: dt.datetime | None, *, create: bool = True,
-                allow_weak_exact: bool = True) -> int | None:
+                allow_weak_exact: bool = True, last: dt.datetime | None = None, times: int = 1) -> int | None:
         """The member id for a name seen in this group; creates a member when ``create`` and nothing links."""
         normalized = normalize_name(name)
         if not normalized:
@@ -131,7 +134,7 @@ class IdentityResolver:
                 return None
             member_id = self._create_member(name)
             self._suggest_weak_links(name, member_id)
-        self.see(member_id, name, normalized, source, seen_at)
+        self.see(member_id, name, normalized, source, seen_at, last=last, times=times)
         return member_id
 
     def _link_by_evidence(self, name: str, normalized: str) -> int | None:
@@ -200,20 +203,22 @@ class IdentityResolver:
         self.stats.members_created += 1
         return member.pk
 
-    def see(self, member_id: int, name: str, normalized: str, source: str, seen_at: dt.datetime | None) -> None:
+    def see(self, member_id: int, name: str, normalized: str, source: str, seen_at: dt.datetime | None, *,
+            last: dt.datetime | None = None, times: int = 1) -> None:
+        """Count ``times`` sightings of a name, the first at ``seen_at`` and the last at ``last``."""
+        last = last or seen_at
         key = (member_id, normalized, source)
         seen = self.names.get(key)
         if seen is None:
-            seen = NameSeen(member_id, name[:200], normalized, source, seen_at, seen_at, 0, dirty=True)
+            seen = NameSeen(member_id, name[:200], normalized, source, seen_at, last, 0, dirty=True)
             self.names[key] = seen
             self._index(name, normalized, member_id)
-        seen.times += 1
+        seen.times += times
         seen.dirty = True
-        if seen_at is not None:
-            if seen.first is None or seen_at < seen.first:
-                seen.first = seen_at
-            if seen.last is None or seen_at > seen.last:
-                seen.last = seen_at
+        if seen_at is not None and (seen.first is None or seen_at < seen.first):
+            seen.first = seen_at
+        if last is not None and (seen.last is None or last > seen.last):
+            seen.last = last
 
     def link_pair(self, kept: str, other: str, seen_at: dt.datetime | None) -> None:
         """A merged-export pair: the two names are one person (merge members if both exist),
@@ -251,6 +256,13 @@ class IdentityResolver:
                     cores.add(core)
         return cores
 
+    def owner_id(self, group_id: int) -> int | None:
+        """The group owner's member id, read once per run."""
+        if not self.owner_known:
+            self.owner = owner_member_id(group_id)
+            self.owner_known = True
+        return self.owner
+
     # Writing -----------------------------------------------------------------
 
     def flush(self) -> None:
@@ -275,7 +287,7 @@ class IdentityResolver:
         if old:
             # executemany: Django's bulk_update builds a CASE per row, far slower on this hot path.
             table = connection.ops.quote_name(Name._meta.db_table)
-            adapt = connection.ops.adapt_datetimefield_value
+            adapt = db_datetime
             with connection.cursor() as cursor:
                 cursor.executemany(
                     f"UPDATE {table} SET first_seen = %s, last_seen = %s, times_seen = %s WHERE id = %s",
@@ -312,6 +324,13 @@ class IdentityResolver:
             if seen.member_id not in best or score > best[seen.member_id]:
                 best[seen.member_id] = score
         return {member_id: score[2] for member_id, score in best.items()}
+
+
+def db_datetime(moment: dt.datetime | None):
+    """What the backend stores for an aware datetime (SQLite: naive UTC text), without Django's per-value cost."""
+    if moment is None or connection.vendor != "sqlite":
+        return moment
+    return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
 
 
 def owner_member_id(group_id: int) -> int | None:

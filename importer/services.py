@@ -33,7 +33,7 @@ from shares.models import Origin, Share, ShareStatus, SignIn
 from shares.services import TalkFound, membership_share_facts_refresh, talks_import_day
 
 from .detection import detect_talks
-from .identity import ME, IdentityResolver, owner_member_id
+from .identity import ME, IdentityResolver
 from .models import ImportedFile, ImportKind, ImportRun, ImportStatus
 from .transcript import RawMessage, Transcript, TranscriptError, decode_transcript, parse_transcript
 
@@ -104,10 +104,14 @@ class ImportResult:
         return not self.errors
 
 
-def message_key(day: dt.date, message: RawMessage) -> str:
-    """The idempotency key: day, second, sender, content and ordinal among identical messages."""
-    raw = f"{day.isoformat()}|{message.time.isoformat()}|{message.sender}|{message.kind}|{message.text}|{message.url}|{message.ordinal}"
-    return hashlib.sha1(raw.encode("utf-8")).hexdigest()
+def message_keys(day: dt.date, messages: list[RawMessage]) -> list[str]:
+    """The idempotency keys: day, second, sender, content and ordinal among identical messages."""
+    prefix = day.isoformat()
+    sha1 = hashlib.sha1
+    return [
+        sha1(f"{prefix}|{m.time}|{m.sender}|{m.kind}|{m.text}|{m.url}|{m.ordinal}".encode()).hexdigest()
+        for m in messages
+    ]
 
 
 def transcripts_import(
@@ -184,10 +188,12 @@ def _import_one(group: Group, source: Source, resolver: IdentityResolver, result
             # One import of a group at a time: concurrent runs wait here instead of duplicating
             # members, and then see what the other run wrote.
             Group.objects.select_for_update().filter(pk=group.pk).exists()
-            if ImportedFile.objects.filter(group=group, day=transcript.day, sha256=digest).exists():
+            previous = ImportedFile.objects.filter(group=group, day=transcript.day).values_list("sha256", flat=True).first()
+            if previous == digest:
                 return _skip(result, report, len(transcript.messages))
             resolver.refresh()
-            day_counts = _import_day(group, transcript, source.label, digest, resolver, result.run.pk, touched)
+            day_counts = _import_day(group, transcript, source.label, digest, resolver, result.run.pk, touched,
+                                     fresh=previous is None)
     except (IntegrityError, DatabaseError, ValueError) as error:
         resolver.reload()
         resolver.stats.__dict__.update(before)
@@ -202,6 +208,22 @@ def _import_one(group: Group, source: Source, resolver: IdentityResolver, result
     report.update(status="imported", messages=len(transcript.messages),
                   shares=day_counts["shares_found"], sign_ins=day_counts["sign_ins_found"])
     return True
+
+
+def _sightings(pairs) -> dict[str, list]:
+    """name -> [first moment, last moment, count], in order of first appearance."""
+    found: dict[str, list] = {}
+    for name, moment in pairs:
+        span = found.get(name)
+        if span is None:
+            found[name] = [moment, moment, 1]
+        else:
+            if moment < span[0]:
+                span[0] = moment
+            if moment > span[1]:
+                span[1] = moment
+            span[2] += 1
+    return found
 
 
 def _skip(result: ImportResult, report: dict, message_count: int) -> bool:
@@ -219,36 +241,40 @@ def _fail(result: ImportResult, report: dict, reason: str) -> bool:
 
 
 def _import_day(group: Group, transcript: Transcript, label: str, digest: str, resolver: IdentityResolver,
-                run_id: int, touched: set[int]) -> dict[str, int]:
+                run_id: int, touched: set[int], *, fresh: bool) -> dict[str, int]:
+    """Store one day. ``fresh``: the group has nothing imported for that day yet (fewer queries)."""
     tz = group.tz
     day = transcript.day
     moments = [dt.datetime.combine(day, m.time, tzinfo=tz) for m in transcript.messages]
-    owner_id = owner_member_id(group.pk)
+    owner_id = resolver.owner_id(group.pk)
     # Merged-export pairs first: they may merge members, and every id below must be current.
     for kept, other, _line in transcript.merged_pairs:
         resolver.link_pair(kept, other, moments[0] if moments else None)
-    senders: list[int | None] = []
+    # Each distinct name once per file, with its first and last moment and its count.
+    headers = _sightings((m.sender, moment) for m, moment in zip(transcript.messages, moments, strict=True))
+    sender_of: dict[str, int | None] = {}
     first_seen: dict[int, dt.datetime] = {}
-    for message, moment in zip(transcript.messages, moments, strict=True):
-        if message.sender == ME:
-            sender_id = resolver.resolve_me(owner_id)
-            resolver.see(sender_id, ME, ME, NameSource.HEADER, moment)
+    for name, (first, last, times) in headers.items():
+        if name == ME:
+            member_id = resolver.resolve_me(owner_id)
+            resolver.see(member_id, ME, ME, NameSource.HEADER, first, last=last, times=times)
         else:
-            sender_id = resolver.resolve(message.sender, NameSource.HEADER, moment)
-        senders.append(sender_id)
-        if sender_id is not None and sender_id not in first_seen:
-            first_seen[sender_id] = moment
-    for message, moment in zip(transcript.messages, moments, strict=True):
-        for name in message.mentions:
-            resolver.resolve(name, NameSource.MENTION, moment, create=False)
-        if message.quote is not None:
-            resolver.resolve(message.quote.name, NameSource.QUOTE, moment, create=False)
+            member_id = resolver.resolve(name, NameSource.HEADER, first, last=last, times=times)
+        sender_of[name] = member_id
+        if member_id is not None and (member_id not in first_seen or first < first_seen[member_id]):
+            first_seen[member_id] = first
+    senders = [sender_of[m.sender] for m in transcript.messages]
+    mentions = _sightings((name, moment) for m, moment in zip(transcript.messages, moments, strict=True) for name in m.mentions)
+    quotes = _sightings((m.quote.name, moment) for m, moment in zip(transcript.messages, moments, strict=True) if m.quote)
+    for source, sightings in ((NameSource.MENTION, mentions), (NameSource.QUOTE, quotes)):
+        for name, (first, last, times) in sightings.items():
+            resolver.resolve(name, source, first, create=False, last=last, times=times)
     resolver.flush()
     _memberships_ensure(group, first_seen, resolver)
     touched.update(s for s in senders if s is not None)
 
-    keys = [message_key(day, m) for m in transcript.messages]
-    existing = dict(Message.objects.filter(group=group, source_day=day).order_by().values_list("key", "id"))
+    keys = message_keys(day, transcript.messages)
+    existing = {} if fresh else dict(Message.objects.filter(group=group, source_day=day).order_by().values_list("key", "id"))
     wanted = set(keys)
     stale = [pk for key, pk in existing.items() if key not in wanted]
     if stale:
@@ -261,12 +287,17 @@ def _import_day(group: Group, transcript: Transcript, label: str, digest: str, r
     ]
     _insert_messages(rows)
 
-    RecordedDay.objects.update_or_create(group=group, day=day, defaults={"message_count": len(keys)})
+    RecordedDay.objects.bulk_create(
+        [RecordedDay(group=group, day=day, message_count=len(keys))],
+        update_conflicts=True, unique_fields=["group", "day"], update_fields=["message_count"],
+    )
     talks = _talks_found(transcript, moments, senders, lambda: _message_ids(group, day, keys))
-    shares_found, sign_ins_found = talks_import_day(group=group, day=day, talks=talks, import_run=run_id)
-    ImportedFile.objects.update_or_create(
-        group=group, day=day,
-        defaults={"sha256": digest, "path": label[-500:], "run_id": run_id, "message_count": len(keys), "imported_at": timezone.now()},
+    shares_found, sign_ins_found = talks_import_day(group=group, day=day, talks=talks, import_run=run_id, fresh=fresh)
+    ImportedFile.objects.bulk_create(
+        [ImportedFile(group=group, day=day, sha256=digest, path=label[-500:], run_id=run_id, message_count=len(keys),
+                      imported_at=timezone.now())],
+        update_conflicts=True, unique_fields=["group", "day"],
+        update_fields=["sha256", "path", "run", "message_count", "imported_at"],
     )
     return {
         "messages_created": len(rows),

@@ -54,13 +54,15 @@ def share_revision_record(*, share: Share, action: str, author=None, note: str =
     )
 
 
-def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], import_run: int | None) -> tuple[int, int]:
+def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], import_run: int | None,
+                     fresh: bool = False) -> tuple[int, int]:
     """Make the day's shares match the talks found in its record.
 
     A talk attaches to the share the web schedule already has for that group, day and
     speaker, or to the share an earlier import made; otherwise a delivered share with
     origin ``import`` is created. Fields an admin edited by hand are kept. Imported
     shares of that day that are no longer found are deleted unless an admin edited them.
+    ``fresh``: nothing of that day was imported before (no old talk rows to replace).
     Returns (shares found, sign-ins recorded)."""
     existing = list(
         Share.objects.filter(group=group, day=day).exclude(status=ShareStatus.CANCELLED).order_by("id")
@@ -79,14 +81,16 @@ def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], impo
         else:
             _update_from_talk(share, talk)
         matched.add(share.pk)
+        created = share.import_run == import_run and share.origin == Origin.IMPORT and share.version == 1
         if "boundaries" not in share.edited_fields:
-            TalkMessage.objects.filter(share=share).delete()
+            if not (fresh and created):
+                TalkMessage.objects.filter(share=share).delete()
             _talk_messages_insert(
                 [(share.pk, i, TalkPart.TALK) for i in talk.talk_ids]
                 + [(share.pk, i, TalkPart.INTERRUPTION) for i in talk.interruption_ids]
                 + [(share.pk, i, TalkPart.QA) for i in talk.qa_ids]
             )
-        sign_in_total += _replace_imported_sign_ins(share, talk, import_run)
+        sign_in_total += _replace_imported_sign_ins(share, talk, import_run, new=fresh and created)
     for share in existing:
         if share.pk not in matched and share.origin == Origin.IMPORT and not share.edited_fields:
             share.delete()
@@ -132,9 +136,11 @@ def _update_from_talk(share: Share, talk: TalkFound) -> None:
         share_revision_record(share=share, action="delivered (import)")
 
 
-def _replace_imported_sign_ins(share: Share, talk: TalkFound, import_run: int | None) -> int:
-    SignIn.objects.filter(share=share, origin=Origin.IMPORT).delete()
-    on_web = set(SignIn.objects.filter(share=share).values_list("member_id", flat=True))
+def _replace_imported_sign_ins(share: Share, talk: TalkFound, import_run: int | None, *, new: bool) -> int:
+    on_web: set[int] = set()
+    if not new:  # a share just created has no sign-in yet
+        SignIn.objects.filter(share=share, origin=Origin.IMPORT).delete()
+        on_web = set(SignIn.objects.filter(share=share).values_list("member_id", flat=True))
     rows = []
     seen = set(on_web)
     for member_id, signed_at, message_id in talk.sign_ins:
