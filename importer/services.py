@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import getpass
-import hashlib
 import io
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -32,10 +31,11 @@ from community.services import member_parts_update, membership_facts_refresh, me
 from shares.models import Origin, Share, ShareStatus, SignIn
 from shares.services import TalkFound, membership_share_facts_refresh, talks_import_day
 
-from .detection import detect_talks
+from .detection import DetectedTalk
 from .identity import ME, IdentityResolver
 from .models import ImportedFile, ImportKind, ImportRun, ImportStatus
-from .transcript import RawMessage, Transcript, TranscriptError, decode_transcript, parse_transcript
+from .pipeline import Prepared, prepared_files
+from .transcript import RawMessage, Transcript
 
 logger = logging.getLogger(__name__)
 
@@ -104,16 +104,6 @@ class ImportResult:
         return not self.errors
 
 
-def message_keys(day: dt.date, messages: list[RawMessage]) -> list[str]:
-    """The idempotency keys: day, second, sender, content and ordinal among identical messages."""
-    prefix = day.isoformat()
-    sha1 = hashlib.sha1
-    return [
-        sha1(f"{prefix}|{m.time}|{m.sender}|{m.kind}|{m.text}|{m.url}|{m.ordinal}".encode()).hexdigest()
-        for m in messages
-    ]
-
-
 def transcripts_import(
     *,
     group_slug: str,
@@ -124,8 +114,11 @@ def transcripts_import(
     strict: bool = False,
     user=None,
     progress: Callable[[int, str], None] | None = None,
+    parallel: bool | None = None,
 ) -> ImportResult:
-    """Import daily transcripts into a group (created if missing). See the module docstring."""
+    """Import daily transcripts into a group (created if missing). See the module docstring.
+
+    ``parallel``: parse in a second process while this one writes (default: for long runs)."""
     group, _ = Group.objects.get_or_create(slug=group_slug, defaults={"name": group_name or group_slug})
     run = ImportRun.objects.create(
         group=group, kind=ImportKind.TRANSCRIPTS, dry_run=dry_run, started_by=user, started_by_name=_operator(user),
@@ -137,26 +130,26 @@ def transcripts_import(
         if dry_run:
             try:
                 with transaction.atomic():
-                    _import_all(group, sources, resolver, result, strict, progress)
+                    _import_all(group, sources, resolver, result, strict, progress, parallel)
                     raise _DryRunRollback
             except _DryRunRollback:
                 pass
         else:
-            _import_all(group, sources, resolver, result, strict, progress)
+            _import_all(group, sources, resolver, result, strict, progress, parallel)
     finally:
         _finish_run(run, result)
     return result
 
 
-def _import_all(group, sources, resolver, result, strict, progress) -> None:
+def _import_all(group, sources, resolver, result, strict, progress, parallel) -> None:
     resolver.refresh()
     touched: set[int] = set()
     # Unchanged files are recognised by their hash alone, before any parsing.
     known = dict(ImportedFile.objects.filter(group=group).values_list("sha256", "message_count"))
-    for index, source in enumerate(sources, start=1):
+    for index, (source, prepared) in enumerate(prepared_files(sources, known, parallel=parallel), start=1):
         if progress:
             progress(index, source.label)
-        ok = _import_one(group, source, resolver, result, touched, known)
+        ok = _import_one(group, prepared, resolver, result, touched)
         if not ok and strict:
             break
     if touched or result.counts.files_read:
@@ -164,22 +157,17 @@ def _import_all(group, sources, resolver, result, strict, progress) -> None:
             _refresh_group_facts(group, resolver, touched)
 
 
-def _import_one(group: Group, source: Source, resolver: IdentityResolver, result: ImportResult, touched: set[int],
-                known: dict[str, int]) -> bool:
+def _import_one(group: Group, prepared: Prepared, resolver: IdentityResolver, result: ImportResult,
+                touched: set[int]) -> bool:
     counts = result.counts
     counts.files_read += 1
-    report = {"file": source.label, "status": "failed", "messages": 0}
+    report = {"file": prepared.label, "status": "failed", "messages": 0}
     result.files.append(report)
-    try:
-        data = source.read()
-        digest = hashlib.sha256(data).hexdigest()
-        if digest in known:
-            return _skip(result, report, known[digest])
-        transcript = parse_transcript(decode_transcript(data, filename=source.label), filename=source.label)
-    except TranscriptError as error:
-        return _fail(result, report, str(error))
-    except OSError as error:
-        return _fail(result, report, f"{source.label}:0: cannot read: {error.strerror or error}")
+    if prepared.error:
+        return _fail(result, report, prepared.error)
+    if prepared.unchanged_count is not None:
+        return _skip(result, report, prepared.unchanged_count)
+    transcript, digest = prepared.transcript, prepared.digest
     report["day"] = transcript.day.isoformat()
     result.warnings.extend(transcript.warnings)
     before = asdict(resolver.stats)
@@ -192,13 +180,12 @@ def _import_one(group: Group, source: Source, resolver: IdentityResolver, result
             if previous == digest:
                 return _skip(result, report, len(transcript.messages))
             resolver.refresh()
-            day_counts = _import_day(group, transcript, source.label, digest, resolver, result.run.pk, touched,
-                                     fresh=previous is None)
+            day_counts = _import_day(group, prepared, resolver, result.run.pk, touched, fresh=previous is None)
     except (IntegrityError, DatabaseError, ValueError) as error:
         resolver.reload()
         resolver.stats.__dict__.update(before)
-        logger.exception("import of %s failed", source.label)
-        return _fail(result, report, f"{source.label}:0: could not be stored: {error}")
+        logger.exception("import of %s failed", prepared.label)
+        return _fail(result, report, f"{prepared.label}:0: could not be stored: {error}")
     for name, value in day_counts.items():
         setattr(counts, name, getattr(counts, name) + value)
     after = asdict(resolver.stats)
@@ -240,9 +227,10 @@ def _fail(result: ImportResult, report: dict, reason: str) -> bool:
     return False
 
 
-def _import_day(group: Group, transcript: Transcript, label: str, digest: str, resolver: IdentityResolver,
-                run_id: int, touched: set[int], *, fresh: bool) -> dict[str, int]:
+def _import_day(group: Group, prepared: Prepared, resolver: IdentityResolver, run_id: int, touched: set[int], *,
+                fresh: bool) -> dict[str, int]:
     """Store one day. ``fresh``: the group has nothing imported for that day yet (fewer queries)."""
+    transcript, label, digest = prepared.transcript, prepared.label, prepared.digest
     tz = group.tz
     day = transcript.day
     moments = [dt.datetime.combine(day, m.time, tzinfo=tz) for m in transcript.messages]
@@ -273,7 +261,7 @@ def _import_day(group: Group, transcript: Transcript, label: str, digest: str, r
     _memberships_ensure(group, first_seen, resolver)
     touched.update(s for s in senders if s is not None)
 
-    keys = message_keys(day, transcript.messages)
+    keys = prepared.keys
     existing = {} if fresh else dict(Message.objects.filter(group=group, source_day=day).order_by().values_list("key", "id"))
     wanted = set(keys)
     stale = [pk for key, pk in existing.items() if key not in wanted]
@@ -291,7 +279,7 @@ def _import_day(group: Group, transcript: Transcript, label: str, digest: str, r
         [RecordedDay(group=group, day=day, message_count=len(keys))],
         update_conflicts=True, unique_fields=["group", "day"], update_fields=["message_count"],
     )
-    talks = _talks_found(transcript, moments, senders, lambda: _message_ids(group, day, keys))
+    talks = _talks_found(transcript, prepared.talks, moments, senders, lambda: _message_ids(group, day, keys))
     shares_found, sign_ins_found = talks_import_day(group=group, day=day, talks=talks, import_run=run_id, fresh=fresh)
     ImportedFile.objects.bulk_create(
         [ImportedFile(group=group, day=day, sha256=digest, path=label[-500:], run_id=run_id, message_count=len(keys),
@@ -348,10 +336,9 @@ def _message_ids(group: Group, day: dt.date, keys: list[str]) -> list[int]:
     return [ids[key] for key in keys]
 
 
-def _talks_found(transcript: Transcript, moments: list[dt.datetime], senders: list[int | None],
-                 load_ids: Callable[[], list[int]]) -> list[TalkFound]:
+def _talks_found(transcript: Transcript, talks: list[DetectedTalk], moments: list[dt.datetime],
+                 senders: list[int | None], load_ids: Callable[[], list[int]]) -> list[TalkFound]:
     found = []
-    talks = detect_talks(transcript.messages, author_hint=transcript.author_hint)
     message_ids = load_ids() if talks else []
     for talk in talks:
         speaker_id = senders[talk.start_index]
