@@ -95,3 +95,11 @@ class MemberMergeAdmin(admin.ModelAdmin):
     list_display = ["at", "action", "into", "merged_name", "automatic", "by", "reason"]
     list_filter = ["action", "automatic"]
     raw_id_fields = ["into"]
+
+
+@admin.register(MembershipPeriod)
+class MembershipPeriodAdmin(admin.ModelAdmin):
+    list_display = ["membership", "joined_at", "left_at", "left_reason"]
+    list_filter = ["left_reason"]
+    raw_id_fields = ["membership"]
+    list_select_related = ["membership__member", "membership__group"]

@@ -48,3 +48,9 @@ class SchedulePageAdmin(admin.ModelAdmin):
 @admin.register(SchedulePageRevision)
 class SchedulePageRevisionAdmin(admin.ModelAdmin):
     list_display = ["page", "version", "author", "created_at"]
+
+
+@admin.register(SharePreferredDate)
+class SharePreferredDateAdmin(admin.ModelAdmin):
+    list_display = ["share", "day"]
+    raw_id_fields = ["share"]

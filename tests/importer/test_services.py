@@ -343,22 +343,3 @@ def test_same_announcement_in_two_groups_gives_each_group_its_share():
     assert sorted(Share.objects.values_list("group__slug", "topic")) == [
         ("devarch", "跨境收单的清结算"), ("prodarch", "跨境收单的清结算")]
 
-
-def test_parallel_preparation_gives_the_same_result_as_in_process(tmp_path):
-    from importer.generator import write_corpus
-    from importer.services import transcript_sources
-
-    paths = write_corpus(tmp_path, seed=7, days=14, messages_per_day=60, start=dt.date(2030, 1, 1), members=40)
-    (tmp_path / "2030-02-01.md").write_bytes(transcript("2030-02-01", [("24:00:00", "x", "y")]))
-    serial = transcripts_import(group_slug="serial", sources=transcript_sources([tmp_path]), parallel=False)
-    parallel = transcripts_import(group_slug="parallel", sources=transcript_sources([tmp_path]), parallel=True)
-    assert len(paths) == 14
-    # Members differ only because the second group finds the first one's nicknames: compare the rest.
-    same = ("files_read", "files_failed", "messages_created", "shares_found", "sign_ins_found")
-    assert [getattr(parallel.counts, name) for name in same] == [getattr(serial.counts, name) for name in same]
-    assert parallel.errors == serial.errors == [f"{tmp_path / '2030-02-01.md'}:9: invalid time 24:00:00"]
-    assert [f["status"] for f in parallel.files] == [f["status"] for f in serial.files]
-    rows = {slug: sorted(Message.objects.filter(group__slug=slug).values_list("sent_at", "sender_name", "text", "key"))
-            for slug in ("serial", "parallel")}
-    assert rows["parallel"] == rows["serial"]
-    assert len(rows["serial"]) == serial.counts.messages_created
