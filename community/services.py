@@ -77,6 +77,25 @@ def _merge_membership(into: Membership, other: Membership) -> None:
     other.delete()
 
 
+def _names_move(into: Member, other: Member) -> None:
+    """``other``'s names become ``into``'s; a name both had keeps one row with both histories."""
+    mine = {(n.group_id, n.normalized, n.source): n for n in Name.objects.filter(member=into)}
+    move, drop, update = [], [], []
+    for name in Name.objects.filter(member=other):
+        same = mine.get((name.group_id, name.normalized, name.source))
+        if same is None:
+            move.append(name.pk)
+            continue
+        same.times_seen += name.times_seen
+        same.first_seen = min(filter(None, [same.first_seen, name.first_seen]), default=None)
+        same.last_seen = max(filter(None, [same.last_seen, name.last_seen]), default=None)
+        update.append(same)
+        drop.append(name.pk)
+    Name.objects.filter(pk__in=drop).delete()
+    Name.objects.filter(pk__in=move).update(member=into)
+    Name.objects.bulk_update(update, ["times_seen", "first_seen", "last_seen"])
+
+
 @transaction.atomic
 def member_merge(*, into: Member, other: Member, evidence: dict, reason: str = "", by=None, automatic: bool = True) -> MemberMerge:
     """Merge ``other`` into ``into``: messages, names, memberships, and every app's rows
@@ -84,17 +103,7 @@ def member_merge(*, into: Member, other: Member, evidence: dict, reason: str = "
     if into.pk == other.pk:
         raise ValueError("A member cannot be merged into itself.")
     Message.objects.filter(sender=other).update(sender=into)
-    for name in Name.objects.filter(member=other):
-        duplicate = Name.objects.filter(member=into, group=name.group, normalized=name.normalized, source=name.source).first()
-        if duplicate is None:
-            name.member = into
-            name.save(update_fields=["member"])
-            continue
-        duplicate.times_seen += name.times_seen
-        duplicate.first_seen = min(filter(None, [duplicate.first_seen, name.first_seen]), default=None)
-        duplicate.last_seen = max(filter(None, [duplicate.last_seen, name.last_seen]), default=None)
-        duplicate.save(update_fields=["times_seen", "first_seen", "last_seen"])
-        name.delete()
+    _names_move(into, other)
     for membership in Membership.objects.filter(member=other):
         existing = Membership.objects.filter(member=into, group=membership.group_id).first()
         if existing is None:

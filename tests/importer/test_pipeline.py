@@ -27,3 +27,9 @@ def test_prepare_identical_messages_get_distinct_keys_stable_across_runs():
     first, second = prepare("a.md", data, {}), prepare("b.md", data, {})
     assert first.keys == second.keys
     assert first.keys[0] != first.keys[1]
+
+
+def test_message_keys_start_with_the_day():
+    prepared = prepare("a.md", talk_day(day="2030-03-04"), {})
+    assert {key[:8] for key in prepared.keys} == {"20300304"}
+    assert {len(key) for key in prepared.keys} == {40}
