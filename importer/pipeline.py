@@ -1,28 +1,18 @@
 """Preparing transcript files for import: hash, decode, parse, detect talks, compute keys.
 
-Plain Python (no Django), so it is tested on strings. On a long import it runs in a
-second process, a few files ahead, while the first process writes to the database: a
-two-core machine then works on both at once. An unchanged file (its hash already
-imported) is not even parsed. Files come out in the order they went in.
+Plain Python (no Django), so it is tested on strings and could run anywhere; the import
+service stores what it prepares. An unchanged file (its hash already imported) is not
+even parsed.
 """
 
 from __future__ import annotations
 
-import collections
 import hashlib
-import multiprocessing
-import os
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from .detection import DetectedTalk, detect_talks
 from .transcript import RawMessage, Transcript, TranscriptError, decode_transcript, parse_transcript
-
-# Below this many files, starting a second process costs more than it saves.
-PARALLEL_MIN_FILES = 12
-# How many files the second process may prepare ahead of the writer (bounds memory).
-AHEAD = 3
 
 
 @dataclass
@@ -68,45 +58,12 @@ def prepare(label: str, data: bytes, known: dict[str, int]) -> Prepared:
                     keys=message_keys(transcript.day, transcript.messages))
 
 
-def prepared_files(sources: Iterable, known: dict[str, int], *, parallel: bool | None = None) -> Iterator[Prepared]:
-    """Each source (``.label``, ``.read()``) prepared, in order.
-
-    ``parallel`` (default: with enough files, two cores, and a process allowed to have
-    children — not a daemonic Celery worker process): parse in a second process."""
-    sources = list(sources)
-    if parallel is None:
-        parallel = (
-            len(sources) >= PARALLEL_MIN_FILES
-            and (os.cpu_count() or 1) >= 2
-            and "fork" in multiprocessing.get_all_start_methods()
-            and not multiprocessing.current_process().daemon
-        )
-    if not parallel:
-        for source in sources:
-            yield _read_then(source, known, lambda label, data: prepare(label, data, known))
-        return
-    # fork: the child starts at once and never re-runs the caller's __main__. It inherits
-    # the parent's database connection but never uses it, and leaves by os._exit.
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-        pending: collections.deque[Prepared | Future] = collections.deque()
-        for source in sources:
-            pending.append(_read_then(source, known, lambda label, data: pool.submit(prepare, label, data, {})))
-            if len(pending) > AHEAD:
-                yield _result(pending.popleft())
-        while pending:
-            yield _result(pending.popleft())
-
-
-def _read_then(source, known: dict[str, int], then) -> Prepared | Future:
-    try:
-        data = source.read()
-    except OSError as error:
-        return Prepared(label=source.label, digest="", error=f"{source.label}:0: cannot read: {error.strerror or error}")
-    digest = hashlib.sha256(data).hexdigest()
-    if digest in known:  # unchanged: neither parsed nor sent anywhere
-        return Prepared(label=source.label, digest=digest, unchanged_count=known[digest])
-    return then(source.label, data)
-
-
-def _result(item: Prepared | Future) -> Prepared:
-    return item.result() if isinstance(item, Future) else item
+def prepared_files(sources: Iterable, known: dict[str, int]) -> Iterator[Prepared]:
+    """Each source (``.label``, ``.read()``) prepared, in order; one file in memory at a time."""
+    for source in sources:
+        try:
+            data = source.read()
+        except OSError as error:
+            yield Prepared(label=source.label, digest="", error=f"{source.label}:0: cannot read: {error.strerror or error}")
+            continue
+        yield prepare(source.label, data, known)

@@ -114,11 +114,8 @@ def transcripts_import(
     strict: bool = False,
     user=None,
     progress: Callable[[int, str], None] | None = None,
-    parallel: bool | None = None,
 ) -> ImportResult:
-    """Import daily transcripts into a group (created if missing). See the module docstring.
-
-    ``parallel``: prepare files in a second process (default: for long runs, see ``pipeline``)."""
+    """Import daily transcripts into a group (created if missing). See the module docstring."""
     group, _ = Group.objects.get_or_create(slug=group_slug, defaults={"name": group_name or group_slug})
     run = ImportRun.objects.create(
         group=group, kind=ImportKind.TRANSCRIPTS, dry_run=dry_run, started_by=user, started_by_name=_operator(user),
@@ -130,23 +127,23 @@ def transcripts_import(
         if dry_run:
             try:
                 with transaction.atomic():
-                    _import_all(group, sources, resolver, result, strict, progress, parallel)
+                    _import_all(group, sources, resolver, result, strict, progress)
                     raise _DryRunRollback
             except _DryRunRollback:
                 pass
         else:
-            _import_all(group, sources, resolver, result, strict, progress, parallel)
+            _import_all(group, sources, resolver, result, strict, progress)
     finally:
         _finish_run(run, result)
     return result
 
 
-def _import_all(group, sources, resolver, result, strict, progress, parallel) -> None:
+def _import_all(group, sources, resolver, result, strict, progress) -> None:
     resolver.refresh()
     touched: set[int] = set()
     # Unchanged files are recognised by their hash alone, before any parsing.
     known = dict(ImportedFile.objects.filter(group=group).values_list("sha256", "message_count"))
-    for index, prepared in enumerate(prepared_files(sources, known, parallel=parallel), start=1):
+    for index, prepared in enumerate(prepared_files(sources, known), start=1):
         if progress:
             progress(index, prepared.label)
         ok = _import_one(group, prepared, resolver, result, touched)

@@ -33,29 +33,3 @@ def test_message_keys_start_with_the_day():
     prepared = prepare("a.md", talk_day(day="2030-03-04"), {})
     assert {key[:8] for key in prepared.keys} == {"20300304"}
     assert {len(key) for key in prepared.keys} == {40}
-
-
-def test_prepared_files_in_a_second_process_same_as_in_this_one(tmp_path):
-    import datetime as dt
-
-    from importer.generator import write_corpus
-    from importer.pipeline import prepared_files
-    from importer.services import transcript_sources
-
-    write_corpus(tmp_path, seed=7, days=14, messages_per_day=60, start=dt.date(2030, 1, 1), members=40)
-    (tmp_path / "2030-02-01.md").write_bytes(transcript("2030-02-01", [("24:00:00", "x", "y")]))
-    sources = transcript_sources([tmp_path])
-    first = sources[0].read()
-    known = {hashlib.sha256(first).hexdigest(): 60}
-
-    def summary(prepared):
-        return (prepared.label, prepared.digest, prepared.error, prepared.unchanged_count, prepared.keys,
-                [(t.speaker, t.topic, t.start_index, t.end_index, [h.index for h in t.sign_ins]) for t in prepared.talks])
-
-    serial = [summary(p) for p in prepared_files(sources, known, parallel=False)]
-    parallel = [summary(p) for p in prepared_files(sources, known, parallel=True)]
-    assert parallel == serial
-    assert len(serial) == 15
-    assert serial[0][3] == 60
-    assert serial[-1][2] == f"{tmp_path / '2030-02-01.md'}:9: invalid time 24:00:00"
-    assert sum(len(s[5]) for s in serial) > 5
