@@ -11,3 +11,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LANGUAGE_CODE = "zh-hans"
+# Serve the app's assets from the source folders, as in development (no collectstatic in tests).
+WHITENOISE_USE_FINDERS = True
