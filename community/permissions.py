@@ -1,0 +1,33 @@
+"""Who may do what, in one place: the pages, the API and the services ask these.
+
+Roles: site staff (operators, every group); a group's owner and admins (that group);
+members (their own data and their group's members-only pages).
+"""
+
+from __future__ import annotations
+
+from .models import Group, Membership, MembershipRole, MembershipStatus
+from .selectors import user_member_id
+
+
+def membership_of(user, group: Group) -> Membership | None:
+    """The user's active membership in the group, or None."""
+    member_id = user_member_id(user)
+    if member_id is None:
+        return None
+    return Membership.objects.filter(group=group, member_id=member_id, status=MembershipStatus.ACTIVE).first()
+
+
+def is_group_member(user, group: Group) -> bool:
+    """Staff, or an active member of the group (any role)."""
+    if getattr(user, "is_staff", False):
+        return True
+    return membership_of(user, group) is not None
+
+
+def is_group_admin(user, group: Group) -> bool:
+    """Staff, or the group's owner or an admin of it."""
+    if getattr(user, "is_staff", False):
+        return True
+    membership = membership_of(user, group)
+    return membership is not None and membership.role in (MembershipRole.OWNER, MembershipRole.ADMIN)
