@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from .models import (
     Group,
+    Invitation,
     Member,
     MemberMerge,
     Membership,
@@ -103,3 +104,10 @@ class MembershipPeriodAdmin(admin.ModelAdmin):
     list_filter = ["left_reason"]
     raw_id_fields = ["membership"]
     list_select_related = ["membership__member", "membership__group"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["member", "group", "created_by", "created_at", "expires_at", "used_at"]
+    raw_id_fields = ["member"]
+    readonly_fields = ["token_hash", "used_at", "used_by"]

@@ -31,6 +31,12 @@ class Visibility(models.TextChoices):
     HIDDEN = "hidden", _("hidden")
 
 
+DEFAULT_ANNOUNCEMENT = (
+    "今天请到一位朋友，@{speaker} 给大家做分享，主题是 “{topic}” 开始时间为【{start}】；欢迎欢迎[鼓掌][鼓掌][鼓掌]！"
+    "（注： 1.嘉宾分享期间其他人不要发言打断嘉宾分享。2.分享完成后请大家积极补充和提问；3.烦请领取红包签到，谢谢！)"
+)
+
+
 class Group(models.Model):
     """A WeChat group, with its rhythm and its rule parameters (every default editable)."""
 
@@ -54,6 +60,10 @@ class Group(models.Model):
     nickname_form = models.CharField(_("nickname form"), max_length=100, default="姓名-公司-岗位[-地区]")
     nickname_reminders = models.PositiveIntegerField(_("reminders before removal"), default=2)
     nickname_grace_days = models.PositiveIntegerField(_("grace days after the last reminder"), default=7)
+    announcement_template = models.TextField(
+        _("announcement template"), default=DEFAULT_ANNOUNCEMENT,
+        help_text=_("Placeholders: {speaker} (group nickname), {topic}, {start} (HH:MM), {date} (YYYY-MM-DD)."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -372,3 +382,28 @@ class MemberMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_name} → {self.into_id}"
+
+
+class Invitation(models.Model):
+    """A one-time link that gives a member a login: the person sets a password and is linked."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="invitations")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="invitations", null=True, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, help_text=_("SHA-256 of the token; the token itself is never stored"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.member} ({'used' if self.used_at else 'open'})"

@@ -22,6 +22,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("community.account_urls")),
+    path("g/<slug:group_slug>/", include("shares.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
 ]

@@ -1,0 +1,3 @@
+"""Account pages: invitations, password change and reset."""
+
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""A group's schedule pages."""
+
+app_name = "shares"
+urlpatterns: list = []
