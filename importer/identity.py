@@ -23,7 +23,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Max
 
 from community.models import Member, MemberMerge, Membership, Name, NameSource
 from community.names import is_weak_name, name_core, normalize_name, parse_nickname
@@ -117,11 +116,11 @@ class IdentityResolver:
         elif owner_member_id is not None:
             self.me_member_id = owner_member_id
         else:
-            self.me_member_id = self.resolve(ME, NameSource.HEADER, None, create=True, allow_weak_exact=True)
+            self.me_member_id = self.resolve(ME, NameSource.HEADER, None, create=True)
         return self.me_member_id
 
     def resolve(self, name: str, source: str, seen_at: dt.datetime | None, *, create: bool = True,
-                allow_weak_exact: bool = True, last: dt.datetime | None = None, times: int = 1) -> int | None:
+                last: dt.datetime | None = None, times: int = 1) -> int | None:
         """The member id for a name seen in this group; creates a member when ``create`` and nothing links."""
         normalized = normalize_name(name)
         if not normalized:
@@ -337,7 +336,3 @@ def owner_member_id(group_id: int) -> int | None:
     return (
         Membership.objects.filter(group_id=group_id, role="owner").values_list("member_id", flat=True).first()
     )
-
-
-def last_name_id() -> int:
-    return Name.objects.aggregate(m=Max("id"))["m"] or 0

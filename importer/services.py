@@ -18,7 +18,7 @@ import datetime as dt
 import getpass
 import io
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -464,11 +464,6 @@ def import_run_undo(*, run_id: int, user=None) -> dict[str, int]:
     run.undone_at = timezone.now()
     run.save(update_fields=["status", "undone_at"])
     return counts
-
-
-def iter_labels(result: ImportResult) -> Iterator[str]:
-    for report in result.files:
-        yield f"{report['status']:9} {report['file']}"
 
 
 # Rosters ---------------------------------------------------------------------
