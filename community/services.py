@@ -9,13 +9,21 @@ apps that hold rows pointing at a member register a mover with
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from collections.abc import Callable, Iterable
 
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    Group,
+    Invitation,
     Member,
     MemberMerge,
     Membership,
@@ -27,6 +35,7 @@ from .models import (
     NameLinkStatus,
 )
 from .names import is_weak_name, normalize_name, parse_nickname
+from .permissions import is_group_admin
 
 MemberMover = Callable[[Member, Member], None]
 _member_movers: list[MemberMover] = []
@@ -190,3 +199,120 @@ def membership_leave(*, membership: Membership, left_at: dt.datetime | None = No
 
 def is_strong_name(name: str) -> bool:
     return not is_weak_name(name) and bool(normalize_name(name))
+
+
+# Logins for members: invitations and accounts created by a group's admins.
+
+INVITATION_DAYS_VALID = 14
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def member_login_authorize(*, member: Member, group: Group, by) -> None:
+    """Raise ``PermissionDenied`` unless ``by`` runs ``group`` (its owner, an admin, or staff)
+    and ``member`` belongs to it; raise ``ValidationError`` if the member already has a login.
+
+    The one rule behind every way of giving a member a login (the pages ask it too)."""
+    if not is_group_admin(by, group) or not Membership.objects.filter(group=group, member=member).exists():
+        raise PermissionDenied(_("Only an admin of the group can give its members a login."))
+    if member.user_id is not None:
+        raise ValidationError(_("This member already has a login."), code="member_has_login")
+
+
+@transaction.atomic
+def invitation_create(*, member: Member, group: Group, created_by, days_valid: int = INVITATION_DAYS_VALID) -> tuple[Invitation, str]:
+    """An invitation for ``member`` and its token, valid ``days_valid`` days.
+
+    Only the token's SHA-256 is stored: the token is returned once, for the link. The
+    member's earlier unused invitations are deleted, so only the newest link works."""
+    member_login_authorize(member=member, group=group, by=created_by)
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    Invitation.objects.filter(member=member, used_at__isnull=True).delete()
+    invitation = Invitation.objects.create(
+        member=member, group=group, token_hash=_token_hash(token), created_by=created_by,
+        created_at=now, expires_at=now + dt.timedelta(days=days_valid),
+    )
+    return invitation, token
+
+
+def invitation_check(*, token: str, lock: bool = False) -> Invitation:
+    """The open invitation of ``token`` (with its member and group), or ``ValidationError``
+    with code ``invitation_unknown``, ``invitation_used``, ``invitation_expired`` or
+    ``member_has_login`` (linked meanwhile by other means). One query."""
+    invitations = Invitation.objects.select_related("member", "group")
+    if lock:
+        invitations = invitations.select_for_update(of=("self",))
+    invitation = invitations.filter(token_hash=_token_hash(token)).first()
+    if invitation is None:
+        raise ValidationError(_("This invitation link is not valid."), code="invitation_unknown")
+    if invitation.used_at is not None:
+        raise ValidationError(_("This invitation link has already been used."), code="invitation_used")
+    if invitation.expires_at <= timezone.now():
+        raise ValidationError(_("This invitation link has expired."), code="invitation_expired")
+    if invitation.member.user_id is not None:
+        raise ValidationError(_("This member already has a login."), code="member_has_login")
+    return invitation
+
+
+def _user_create_for_member(*, member: Member, username: str, password: str, email: str):
+    """Create a login with a validated username and password and link it to ``member``.
+
+    Runs inside the caller's transaction; errors are keyed by ``username``, ``email`` and
+    ``password``."""
+    User = get_user_model()
+    user = User(username=username, email=email)
+    errors: dict[str, list] = {}
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        errors["password"] = error.error_list
+    user.set_password(password)
+    try:
+        user.full_clean()
+    except ValidationError as error:
+        errors.update({field: errors.get(field, []) + messages for field, messages in error.error_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # Another request took the username between the check and the insert.
+        raise ValidationError(
+            {"username": [ValidationError(_("This username is already taken."), code="unique")]}
+        ) from None
+    # Conditional: a login given meanwhile by someone else is never replaced.
+    if not Member.objects.filter(pk=member.pk, user__isnull=True).update(user=user):
+        raise ValidationError(_("This member already has a login."), code="member_has_login")
+    member.user = user
+    Invitation.objects.filter(member=member, used_at__isnull=True).delete()
+    return user
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, username: str, password: str, email: str = ""):
+    """Create the login of the invitation's member and mark the invitation used.
+
+    The invitation row is locked and checked inside the transaction: of two concurrent
+    accepts of one token, only one succeeds. Nothing is created when anything is wrong."""
+    invitation = invitation_check(token=token, lock=True)
+    used_at = timezone.now()
+    # Mark the invitation first (conditionally) so that a concurrent accept finds it used.
+    if not Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(used_at=used_at):
+        raise ValidationError(_("This invitation link has already been used."), code="invitation_used")
+    user = _user_create_for_member(member=invitation.member, username=username, password=password, email=email)
+    Invitation.objects.filter(pk=invitation.pk).update(used_by=user)
+    invitation.used_at, invitation.used_by = used_at, user
+    return user
+
+
+@transaction.atomic
+def account_create(*, member: Member, group: Group, username: str, password: str, created_by, email: str = ""):
+    """An admin of ``group`` creates a login for ``member`` directly (same rules as an invitation).
+
+    The member's open invitations are deleted: the login exists now."""
+    member_login_authorize(member=member, group=group, by=created_by)
+    return _user_create_for_member(member=member, username=username, password=password, email=email)

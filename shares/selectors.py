@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, Q, QuerySet
+import datetime as dt
+import re
+
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from community.models import Name, Visibility
+from community.models import Group, Member, Membership, MembershipStatus, Name, Visibility
 from community.selectors import admin_group_ids_of_user, group_ids_of_user, user_member_id
 
-from .models import Share, ShareStatus
+from .models import Share, SharePreferredDate, ShareRevision, ShareStatus
 
 
 def shares_visible_to(user) -> QuerySet[Share]:
@@ -56,3 +59,144 @@ def shares_with_speakers() -> QuerySet[Share]:
         .prefetch_related(Prefetch("speaker__names", queryset=Name.objects.only("id", "member_id", "name")))
         .order_by(F("day").desc(nulls_last=True), "id")
     )
+
+
+# --- The schedule pages and the paste-ready texts ---
+
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+FREE_EVENING = "（空）"
+_PLACEHOLDER = re.compile(r"\{(speaker|topic|start|date)\}")
+
+
+def _speaker_nickname() -> Subquery:
+    """The speaker's group nickname in the share's own group ('' or None when there is none)."""
+    return Subquery(
+        Membership.objects.filter(group_id=OuterRef("group_id"), member_id=OuterRef("speaker_id")).values("nickname")[:1]
+    )
+
+
+def speaker_name(share: Share) -> str:
+    """How the group knows the speaker: the group nickname, else the member's display name.
+    Uses ``speaker_nickname`` when the selector annotated it (no query), else asks once."""
+    if hasattr(share, "speaker_nickname"):
+        nickname = share.speaker_nickname
+    else:
+        nickname = (
+            Membership.objects.filter(group_id=share.group_id, member_id=share.speaker_id)
+            .values_list("nickname", flat=True).first()
+        )
+    return nickname or share.speaker.display_name
+
+
+def shares_on_schedule(*, group: Group, start: dt.date, end: dt.date, user=None) -> QuerySet[Share]:
+    """The group's scheduled and delivered shares with a day from ``start`` to ``end``
+    (inclusive), speaker and nickname loaded, by day, start and id. With ``user``, only the
+    shares that user may see (``shares_visible_to``); without, all of them (admin texts)."""
+    shares = shares_visible_to(user) if user is not None else Share.objects.all()
+    return (
+        shares.filter(group=group, day__gte=start, day__lte=end,
+                      status__in=[ShareStatus.SCHEDULED, ShareStatus.DELIVERED])
+        .select_related("speaker")
+        .annotate(speaker_nickname=_speaker_nickname())
+        .order_by("day", "scheduled_for", "id")
+    )
+
+
+def shares_proposed(*, group: Group) -> QuerySet[Share]:
+    """The group's proposed shares (waiting for an admin to pick a day), oldest first, with
+    speaker, nickname and preferred days loaded."""
+    return (
+        Share.objects.filter(group=group, status=ShareStatus.PROPOSED)
+        .select_related("speaker")
+        .annotate(speaker_nickname=_speaker_nickname())
+        .prefetch_related(Prefetch("preferred_dates", queryset=SharePreferredDate.objects.order_by("day")))
+        .order_by("created_at", "id")
+    )
+
+
+def shares_of_speaker(*, group: Group, member_id: int | None) -> QuerySet[Share]:
+    """A member's own shares in the group, whatever their status (newest day first, proposed
+    ones on top), with preferred days loaded."""
+    if member_id is None:
+        return Share.objects.none()
+    return (
+        Share.objects.filter(group=group, speaker_id=member_id)
+        .prefetch_related(Prefetch("preferred_dates", queryset=SharePreferredDate.objects.order_by("day")))
+        .order_by(F("day").desc(nulls_first=True), "-id")
+    )
+
+
+def share_for_page(*, user, group: Group) -> QuerySet[Share]:
+    """The group's shares the user may see, ready for the share page: speaker, nickname,
+    preferred days and the history (newest first, with each author's member) loaded."""
+    return (
+        shares_visible_to(user)
+        .filter(group=group)
+        .select_related("group", "speaker")
+        .annotate(speaker_nickname=_speaker_nickname())
+        .prefetch_related(
+            Prefetch("preferred_dates", queryset=SharePreferredDate.objects.order_by("day")),
+            Prefetch("revisions", queryset=ShareRevision.objects.select_related("author__member").order_by("-version")),
+        )
+    )
+
+
+def group_speakers(group: Group) -> QuerySet[Member]:
+    """The group's active members with ``group_nickname``, ordered by it: the speakers to pick from."""
+    memberships = Membership.objects.filter(group=group, status=MembershipStatus.ACTIVE)
+    return (
+        Member.objects.filter(pk__in=memberships.values("member_id"))
+        .annotate(group_nickname=Subquery(memberships.filter(member_id=OuterRef("pk")).values("nickname")[:1]))
+        .order_by("group_nickname", "id")
+    )
+
+
+def evenings(shares, *, start: dt.date, days: int) -> list[tuple[dt.date, list[Share]]]:
+    """``days`` consecutive days from ``start``, each with its shares (in the given order)."""
+    by_day: dict[dt.date, list[Share]] = {}
+    for share in shares:
+        by_day.setdefault(share.day, []).append(share)
+    return [(day, by_day.get(day, [])) for day in (start + dt.timedelta(days=n) for n in range(days))]
+
+
+def week_start_of(day: dt.date) -> dt.date:
+    """The Monday of the day's week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _local_start(share: Share, group: Group) -> str:
+    return share.scheduled_for.astimezone(group.tz).strftime("%H:%M") if share.scheduled_for else ""
+
+
+def announcement_text(*, share: Share) -> str:
+    """The group's announcement template filled in for the share: {speaker} the group
+    nickname, {topic}, {start} HH:MM and {date} YYYY-MM-DD in the group's time zone. Other
+    braces are left as they are. The share must have a start (``ValueError`` otherwise)."""
+    if share.scheduled_for is None:
+        raise ValueError("A share without a start cannot be announced.")
+    group = share.group
+    start = share.scheduled_for.astimezone(group.tz)
+    values = {
+        "speaker": speaker_name(share),
+        "topic": share.topic,
+        "start": start.strftime("%H:%M"),
+        "date": start.date().isoformat(),
+    }
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], group.announcement_template)
+
+
+def week_schedule_text(*, group: Group, week_start: dt.date) -> str:
+    """The week (Monday to Sunday; ``week_start`` is moved back to its Monday) as one
+    paste-ready text: a title line, then one line per evening — date, weekday, start,
+    speaker and topic, or "（空）" for a free evening; an evening with two shares has two lines."""
+    monday = week_start_of(week_start)
+    sunday = monday + dt.timedelta(days=6)
+    lines = [f"{group.name} 分享安排（{monday.isoformat()} 至 {sunday.isoformat()}）"]
+    shares = shares_on_schedule(group=group, start=monday, end=sunday)
+    for day, todays in evenings(shares, start=monday, days=7):
+        label = f"{day.isoformat()} {WEEKDAYS_ZH[day.weekday()]}"
+        if not todays:
+            lines.append(f"{label} {FREE_EVENING}")
+        for share in todays:
+            lines.append(f"{label} {_local_start(share, group)} {speaker_name(share)}《{share.topic}》")
+    return "\n".join(lines)

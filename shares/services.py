@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from community.models import Group, Member, Membership
+from community.models import Group, Member, Membership, MembershipStatus, Visibility
+from community.permissions import is_group_admin, membership_of
 from community.services import register_member_mover
 
-from .models import Origin, Share, ShareRevision, ShareStatus, SignIn, TalkMessage, TalkPart
+from .models import Origin, Share, SharePreferredDate, ShareRevision, ShareStatus, SignIn, TalkMessage, TalkPart
 
 # Fields an admin may correct on an imported share; once edited, re-import keeps them.
 IMPORT_FIELDS = ("topic", "speaker", "scheduled_for", "started_at", "ended_at", "boundaries")
@@ -196,3 +199,187 @@ def _move_member_rows(into: Member, other: Member) -> None:
 
 register_member_mover(_move_member_rows)
 
+
+
+# --- The schedule: registering, scheduling, cancelling, reassigning and editing shares ---
+
+MAX_PREFERRED_DAYS = 3
+OPEN_STATUSES = (ShareStatus.PROPOSED, ShareStatus.SCHEDULED)
+
+
+class ShareConflict(ValidationError):
+    """The share changed since the caller read it (its version moved on): nothing was written."""
+
+
+def _is_own(user, member: Member) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and member.user_id is not None and member.user_id == user.pk
+
+
+def _lock(share: Share) -> None:
+    """Reload the share under a row lock, so that the checks below see what the write will change."""
+    share.refresh_from_db(from_queryset=Share.objects.select_for_update())
+
+
+def _has_membership(group: Group, member: Member, *, active: bool) -> bool:
+    memberships = Membership.objects.filter(group=group, member=member)
+    if active:
+        memberships = memberships.filter(status=MembershipStatus.ACTIVE)
+    return memberships.exists()
+
+
+def _changed(share: Share, *, action: str, by, note: str = "", edited: set[str] = frozenset()) -> None:
+    """Save a change: bump the version, remember the fields an import must keep, record the revision."""
+    share.version += 1
+    share.updated_at = timezone.now()
+    share.edited_fields = sorted(set(share.edited_fields) | (set(edited) & set(IMPORT_FIELDS)))
+    share.full_clean(validate_constraints=False)
+    share.save()
+    share_revision_record(share=share, action=action, author=by, note=note)
+
+
+@transaction.atomic
+def share_register(*, group: Group, speaker: Member, topic: str, abstract: str = "",
+                   preferred_days: list[dt.date] | tuple[dt.date, ...] = (), by) -> Share:
+    """Register a proposed share (origin web, members only) with up to three preferred days.
+
+    Allowed for the speaker's own login while an active member of the group, or for a group
+    admin registering on someone's behalf; the speaker must be an active member of the group.
+    Records revision 1, "registered"."""
+    if not is_group_admin(by, group) and not (_is_own(by, speaker) and membership_of(by, group) is not None):
+        raise PermissionDenied(_("Only the speaker or a group admin may register this share."))
+    if not _has_membership(group, speaker, active=True):
+        raise ValidationError(_("The speaker is not an active member of this group."), code="not_member")
+    days = sorted(set(preferred_days))
+    if len(days) > MAX_PREFERRED_DAYS:
+        raise ValidationError(
+            _("Give at most %(limit)d preferred days."), code="too_many_days", params={"limit": MAX_PREFERRED_DAYS}
+        )
+    share = Share(
+        group=group, speaker=speaker, topic=topic.strip(), abstract=abstract, status=ShareStatus.PROPOSED,
+        origin=Origin.WEB, visibility=Visibility.MEMBERS, created_by=by,
+    )
+    share.full_clean(validate_constraints=False)
+    share.save()
+    SharePreferredDate.objects.bulk_create([SharePreferredDate(share=share, day=day) for day in days])
+    share_revision_record(share=share, action="registered", author=by)
+    return share
+
+
+def _same_evening(share: Share, day: dt.date):
+    return (
+        Share.objects.filter(group_id=share.group_id, day=day, origin=Origin.WEB,
+                             status__in=[ShareStatus.SCHEDULED, ShareStatus.DELIVERED])
+        .exclude(pk=share.pk).select_related("speaker").order_by("scheduled_for", "id")
+    )
+
+
+def _evening_taken(other: Share) -> ValidationError:
+    return ValidationError(
+        _("%(day)s already has a share: “%(topic)s” by %(speaker)s (#%(id)s). Give a reason to schedule a second one."),
+        code="evening_taken",
+        params={"day": other.day.isoformat(), "topic": other.topic, "speaker": other.speaker.display_name, "id": other.pk},
+    )
+
+
+@transaction.atomic
+def share_schedule(*, share: Share, day: dt.date, time: dt.time | None = None, by, overlap_reason: str = "") -> Share:
+    """Schedule (or reschedule) a proposed or scheduled share on ``day`` at ``time`` in the
+    group's time zone (default: the group's usual share time). Group admins only.
+
+    One share per group per evening: when another scheduled or delivered web share has that
+    evening, ``overlap_reason`` is required (and kept on the share); otherwise it is cleared.
+    Records "scheduled" or "rescheduled"; nothing is recorded when nothing changes. The
+    members' share facts (next share) are refreshed."""
+    group = share.group
+    if not is_group_admin(by, group):
+        raise PermissionDenied(_("Only a group admin may schedule shares."))
+    _lock(share)
+    if share.status not in OPEN_STATUSES:
+        raise ValidationError(_("Only a proposed or scheduled share can be scheduled."), code="closed")
+    start = dt.datetime.combine(day, time or group.share_time, tzinfo=group.tz)
+    other = _same_evening(share, day).first()
+    overlap_reason = overlap_reason.strip()
+    if other is not None and not overlap_reason:
+        raise _evening_taken(other)
+    reason = overlap_reason if other is not None else ""
+    if (share.status, share.day, share.scheduled_for, share.overlap_reason) == (ShareStatus.SCHEDULED, day, start, reason):
+        return share
+    action = "rescheduled" if share.status == ShareStatus.SCHEDULED else "scheduled"
+    share.status, share.day, share.scheduled_for, share.overlap_reason = ShareStatus.SCHEDULED, day, start, reason
+    try:
+        with transaction.atomic():
+            _changed(share, action=action, by=by, note=reason, edited={"scheduled_for"})
+    except IntegrityError:
+        # Another admin filled the evening between our check and our write.
+        other = _same_evening(share, day).first()
+        if other is None:
+            raise
+        raise _evening_taken(other) from None
+    membership_share_facts_refresh(group_id=group.pk)
+    return share
+
+
+@transaction.atomic
+def share_cancel(*, share: Share, by, reason: str = "") -> Share:
+    """Cancel a proposed or scheduled share: a group admin, or the speaker for their own share.
+    The day stays on the row for the record. Records "cancelled" with the reason; refreshes
+    the members' share facts."""
+    if not is_group_admin(by, share.group) and not _is_own(by, share.speaker):
+        raise PermissionDenied(_("Only the speaker or a group admin may cancel this share."))
+    _lock(share)
+    if share.status not in OPEN_STATUSES:
+        raise ValidationError(_("Only a proposed or scheduled share can be cancelled."), code="closed")
+    share.status = ShareStatus.CANCELLED
+    _changed(share, action="cancelled", by=by, note=reason.strip())
+    membership_share_facts_refresh(group_id=share.group_id)
+    return share
+
+
+@transaction.atomic
+def share_reassign(*, share: Share, speaker: Member, by) -> Share:
+    """Give the share to another speaker who is (or was) a member of the group. Group admins
+    only. Records "reassigned"; an import keeps the new speaker; refreshes the share facts."""
+    if not is_group_admin(by, share.group):
+        raise PermissionDenied(_("Only a group admin may reassign shares."))
+    _lock(share)
+    if share.status == ShareStatus.CANCELLED:
+        raise ValidationError(_("A cancelled share cannot be reassigned."), code="closed")
+    if not _has_membership(share.group, speaker, active=share.status in OPEN_STATUSES):
+        raise ValidationError(_("The speaker is not an active member of this group."), code="not_member")
+    if share.speaker_id == speaker.pk:
+        return share
+    share.speaker = speaker
+    _changed(share, action="reassigned", by=by, edited={"speaker"})
+    membership_share_facts_refresh(group_id=share.group_id)
+    return share
+
+
+@transaction.atomic
+def share_edit(*, share: Share, topic: str, abstract: str, visibility: str | None = None,
+               expected_version: int, by) -> Share:
+    """Change a share's topic, abstract and (speaker or admin only) visibility.
+
+    ``expected_version`` is the version the editor saw: when the share has moved on since,
+    ``ShareConflict`` is raised and nothing is written. Allowed for the speaker and group
+    admins. Records "edited"; nothing is recorded when nothing changes."""
+    # Visibility is the speaker's call (or an admin's): the same people who may edit at all.
+    if not (_is_own(by, share.speaker) or is_group_admin(by, share.group)):
+        raise PermissionDenied(_("Only the speaker or a group admin may edit this share."))
+    _lock(share)
+    if share.version != expected_version:
+        raise ShareConflict(
+            _("Someone changed this share while you were editing it (it is now version %(version)d). "
+              "Nothing was saved: check the current text, then save again."),
+            code="conflict", params={"version": share.version},
+        )
+    if share.status == ShareStatus.CANCELLED:
+        raise ValidationError(_("A cancelled share cannot be edited."), code="closed")
+    before = {"topic": share.topic, "abstract": share.abstract, "visibility": share.visibility}
+    share.topic, share.abstract = topic.strip(), abstract
+    if visibility is not None:
+        share.visibility = visibility
+    edited = {name for name, value in before.items() if getattr(share, name) != value}
+    if not edited:
+        return share
+    _changed(share, action="edited", by=by, edited=edited)
+    return share

@@ -1,0 +1,99 @@
+"""The schedule's forms: they check input; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from community.models import Group, Member, Visibility
+
+from .selectors import group_speakers
+from .services import MAX_PREFERRED_DAYS
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%Y-%m-%d")
+        super().__init__(**kwargs)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%H:%M")
+        super().__init__(**kwargs)
+
+
+class SpeakerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Member) -> str:
+        return obj.group_nickname or obj.display_name
+
+
+class ShareRegisterForm(forms.Form):
+    """A share's topic, abstract and preferred days; admins also pick the speaker."""
+
+    speaker = SpeakerChoiceField(label=_("speaker"), queryset=Member.objects.none())
+    topic = forms.CharField(label=_("topic"), max_length=300)
+    abstract = forms.CharField(label=_("abstract (Markdown)"), widget=forms.Textarea(attrs={"rows": 8}), required=False)
+    preferred_day_1 = forms.DateField(label=_("preferred day"), widget=DateInput())
+    preferred_day_2 = forms.DateField(label=_("second preferred day"), widget=DateInput(), required=False)
+    preferred_day_3 = forms.DateField(label=_("third preferred day"), widget=DateInput(), required=False)
+
+    def __init__(self, *args, group: Group, choose_speaker: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.group = group
+        if choose_speaker:
+            self.fields["speaker"].queryset = group_speakers(group)
+        else:
+            del self.fields["speaker"]
+
+    def clean(self):
+        data = super().clean()
+        today = timezone.now().astimezone(self.group.tz).date()
+        for name in (f"preferred_day_{n}" for n in range(1, MAX_PREFERRED_DAYS + 1)):
+            day = data.get(name)
+            if day is not None and day < today:
+                self.add_error(name, _("Pick a day from today on."))
+        return data
+
+    @property
+    def preferred_days(self) -> list:
+        days = (self.cleaned_data.get(f"preferred_day_{n}") for n in range(1, MAX_PREFERRED_DAYS + 1))
+        return sorted({day for day in days if day is not None})
+
+
+class ShareScheduleForm(forms.Form):
+    day = forms.DateField(label=_("day"), widget=DateInput())
+    time = forms.TimeField(label=_("start"), widget=TimeInput())
+    overlap_reason = forms.CharField(
+        label=_("reason for a second share that evening"), max_length=200, required=False,
+        help_text=_("Only needed when another share has that evening."),
+    )
+
+
+class ShareCancelForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), max_length=300, required=False)
+
+
+class ShareReassignForm(forms.Form):
+    speaker = SpeakerChoiceField(label=_("new speaker"), queryset=Member.objects.none())
+
+    def __init__(self, *args, group: Group, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["speaker"].queryset = group_speakers(group)
+
+
+class ShareEditForm(forms.Form):
+    topic = forms.CharField(label=_("topic"), max_length=300)
+    abstract = forms.CharField(label=_("abstract (Markdown)"), widget=forms.Textarea(attrs={"rows": 8}), required=False)
+    visibility = forms.ChoiceField(label=_("visibility"), choices=Visibility.choices)
+    # The version the editor saw: a save against a newer version is a conflict.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class WeekForm(forms.Form):
+    start = forms.DateField(required=False)

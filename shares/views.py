@@ -1,0 +1,345 @@
+"""A group's schedule pages: they check who asks, validate a form, call one service and
+turn a domain error into a message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import bleach
+import markdown
+from bleach.callbacks import nofollow
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from community.models import Group
+from community.permissions import is_group_admin, is_group_member
+from community.selectors import user_member_id
+
+from . import services
+from .forms import (
+    ShareCancelForm,
+    ShareEditForm,
+    ShareReassignForm,
+    ShareRegisterForm,
+    ShareScheduleForm,
+    WeekForm,
+)
+from .models import Share, ShareStatus
+from .selectors import (
+    announcement_text,
+    evenings,
+    share_for_page,
+    shares_of_speaker,
+    shares_on_schedule,
+    shares_proposed,
+    shares_visible_to,
+    week_schedule_text,
+    week_start_of,
+)
+
+SCHEDULE_WEEKS = 4  # this week and the next three
+
+# How the history names what happened (``ShareRevision.action`` keeps the plain English word).
+REVISION_ACTIONS = {
+    "registered": gettext_lazy("registered"),
+    "scheduled": gettext_lazy("scheduled"),
+    "rescheduled": gettext_lazy("rescheduled"),
+    "cancelled": gettext_lazy("cancelled"),
+    "reassigned": gettext_lazy("reassigned"),
+    "edited": gettext_lazy("edited"),
+    "imported": gettext_lazy("imported"),
+    "delivered (import)": gettext_lazy("delivered (import)"),
+}
+
+# Markdown in abstracts: what a talk summary needs, nothing that runs or loads from elsewhere.
+MARKDOWN_EXTENSIONS = ["fenced_code", "tables", "sane_lists", "nl2br"]
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "li",
+    "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {"a": ["href", "title"], "abbr": ["title"], "td": ["align"], "th": ["align"]}
+ALLOWED_PROTOCOLS = {"http", "https", "mailto"}
+
+
+def markdown_html(text: str) -> str:
+    """Markdown to HTML that is safe to show: unknown tags and attributes (``<script>``,
+    ``<img>``, ``onerror=``…) are stripped, links keep only http(s) and mailto targets and get
+    ``rel="nofollow"``."""
+    html = markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS)
+    clean = bleach.clean(
+        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS, strip=True,
+        strip_comments=True,
+    )
+    return bleach.linkify(clean, callbacks=[nofollow], skip_tags={"pre", "code"})
+
+
+@dataclass(frozen=True)
+class Access:
+    is_admin: bool
+    member_id: int | None
+
+
+def _group_access(request, group_slug: str) -> tuple[Group, Access]:
+    """The group and what the user may do in it; 403 for anyone who is not a member (or staff)."""
+    group = get_object_or_404(Group, slug=group_slug)
+    if not is_group_member(request.user, group):
+        raise PermissionDenied
+    return group, Access(is_admin=is_group_admin(request.user, group), member_id=user_member_id(request.user))
+
+
+def _group_admin(request, group_slug: str) -> Group:
+    group, access = _group_access(request, group_slug)
+    if not access.is_admin:
+        raise PermissionDenied
+    return group
+
+
+def _share(request, group: Group, pk: int) -> Share:
+    """The share, if it belongs to the group and the user may see it; 404 otherwise."""
+    share = share_for_page(user=request.user, group=group).filter(pk=pk).first()
+    if share is None:
+        raise Http404
+    return share
+
+
+def _error_message(request, error: ValidationError) -> None:
+    messages.error(request, " ".join(error.messages))
+
+
+@login_required
+@require_GET
+def schedule(request, group_slug: str) -> HttpResponse:
+    """This week and the next three, evening by evening; the user's own shares; for admins,
+    the proposed shares waiting for a day."""
+    group, access = _group_access(request, group_slug)
+    today = timezone.now().astimezone(group.tz).date()
+    first = week_start_of(today)
+    last = first + dt.timedelta(days=7 * SCHEDULE_WEEKS - 1)
+    days = evenings(
+        shares_on_schedule(group=group, start=first, end=last, user=request.user), start=first, days=7 * SCHEDULE_WEEKS
+    )
+    weeks = [
+        {"start": days[n][0], "evenings": [{"day": day, "shares": shares} for day, shares in days[n:n + 7]]}
+        for n in range(0, len(days), 7)
+    ]
+    return render(request, "shares/schedule.html", {
+        "group": group,
+        "access": access,
+        "today": today,
+        "weeks": weeks,
+        "own_shares": list(shares_of_speaker(group=group, member_id=access.member_id)),
+        "proposed": list(shares_proposed(group=group)) if access.is_admin else [],
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def share_register(request, group_slug: str) -> HttpResponse:
+    """A member registers a share for themselves; an admin may register one for any member."""
+    group, access = _group_access(request, group_slug)
+    form = ShareRegisterForm(
+        request.POST or None, group=group, choose_speaker=access.is_admin, initial={"speaker": access.member_id}
+    )
+    if request.method == "POST" and form.is_valid():
+        speaker = form.cleaned_data["speaker"] if access.is_admin else request.user.member
+        try:
+            share = services.share_register(
+                group=group, speaker=speaker, topic=form.cleaned_data["topic"],
+                abstract=form.cleaned_data["abstract"], preferred_days=form.preferred_days, by=request.user,
+            )
+        except ValidationError as error:
+            _error_message(request, error)
+        else:
+            messages.success(request, _("Your share is registered. An admin will confirm its day."))
+            return redirect("shares:share_detail", group_slug=group.slug, pk=share.pk)
+    return render(request, "shares/share_register.html", {"group": group, "access": access, "form": form})
+
+
+def _render_detail(request, group: Group, access: Access, pk: int, *, status: int = 200, **forms) -> HttpResponse:
+    """The share page, read fresh (after a failed write too); ``forms`` replace the blank ones."""
+    share = _share(request, group, pk)
+    is_speaker = access.member_id is not None and share.speaker_id == access.member_id
+    is_open = share.status in services.OPEN_STATUSES
+    local_start = share.scheduled_for.astimezone(group.tz) if share.scheduled_for else None
+    revisions = list(share.revisions.all())
+    for revision in revisions:
+        revision.action_label = REVISION_ACTIONS.get(revision.action, revision.action)
+    context = {
+        "group": group,
+        "access": access,
+        "share": share,
+        "is_speaker": is_speaker,
+        "local_start": local_start,
+        "abstract_html": markdown_html(share.abstract),
+        "revisions": revisions,
+        "preferred_days": [preferred.day for preferred in share.preferred_dates.all()],
+        "can_edit": (access.is_admin or is_speaker) and share.status != ShareStatus.CANCELLED,
+        "can_cancel": (access.is_admin or is_speaker) and is_open,
+        "can_schedule": access.is_admin and is_open,
+        "can_reassign": access.is_admin and share.status != ShareStatus.CANCELLED,
+        "can_announce": access.is_admin and _announceable(share),
+    }
+    if context["can_edit"]:
+        context["edit_form"] = forms.get("edit_form") or ShareEditForm(initial={
+            "topic": share.topic, "abstract": share.abstract, "visibility": share.visibility, "version": share.version,
+        })
+    if context["can_cancel"]:
+        context["cancel_form"] = forms.get("cancel_form") or ShareCancelForm()
+    if context["can_schedule"]:
+        preferred = context["preferred_days"]
+        context["schedule_form"] = forms.get("schedule_form") or ShareScheduleForm(initial={
+            "day": share.day or (preferred[0] if preferred else None),
+            "time": local_start.time() if local_start else group.share_time,
+            "overlap_reason": share.overlap_reason,
+        })
+    if context["can_reassign"]:
+        context["reassign_form"] = forms.get("reassign_form") or ShareReassignForm(
+            group=group, initial={"speaker": share.speaker_id}
+        )
+    return render(request, "shares/share_detail.html", context, status=status)
+
+
+def _announceable(share: Share) -> bool:
+    return share.status in (ShareStatus.SCHEDULED, ShareStatus.DELIVERED) and share.scheduled_for is not None
+
+
+@login_required
+@require_GET
+def share_detail(request, group_slug: str, pk: int) -> HttpResponse:
+    group, access = _group_access(request, group_slug)
+    return _render_detail(request, group, access, pk)
+
+
+def _share_action(request, group_slug: str, pk: int, *, admin_only: bool) -> tuple[Group, Access, Share]:
+    """The group, the user's access and the share an action is about (404 if the user may not see it)."""
+    group, access = _group_access(request, group_slug)
+    if admin_only and not access.is_admin:
+        raise PermissionDenied
+    share = shares_visible_to(request.user).filter(group=group, pk=pk).select_related("group", "speaker").first()
+    if share is None:
+        raise Http404
+    return group, access, share
+
+
+def _done(request, group: Group, share: Share, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect("shares:share_detail", group_slug=group.slug, pk=share.pk)
+
+
+@login_required
+@require_POST
+def share_schedule(request, group_slug: str, pk: int) -> HttpResponse:
+    group, access, share = _share_action(request, group_slug, pk, admin_only=True)
+    form = ShareScheduleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.share_schedule(
+                share=share, day=form.cleaned_data["day"], time=form.cleaned_data["time"], by=request.user,
+                overlap_reason=form.cleaned_data["overlap_reason"],
+            )
+        except ValidationError as error:
+            _error_message(request, error)
+        else:
+            return _done(request, group, share, _("The share is scheduled."))
+    return _render_detail(request, group, access, pk, schedule_form=form)
+
+
+@login_required
+@require_POST
+def share_cancel(request, group_slug: str, pk: int) -> HttpResponse:
+    group, access, share = _share_action(request, group_slug, pk, admin_only=False)
+    if not (access.is_admin or share.speaker_id == access.member_id):
+        raise PermissionDenied
+    form = ShareCancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.share_cancel(share=share, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _error_message(request, error)
+        else:
+            return _done(request, group, share, _("The share is cancelled."))
+    return _render_detail(request, group, access, pk, cancel_form=form)
+
+
+@login_required
+@require_POST
+def share_reassign(request, group_slug: str, pk: int) -> HttpResponse:
+    group, access, share = _share_action(request, group_slug, pk, admin_only=True)
+    form = ShareReassignForm(request.POST, group=group)
+    if form.is_valid():
+        try:
+            services.share_reassign(share=share, speaker=form.cleaned_data["speaker"], by=request.user)
+        except ValidationError as error:
+            _error_message(request, error)
+        else:
+            return _done(request, group, share, _("The share has a new speaker."))
+    return _render_detail(request, group, access, pk, reassign_form=form)
+
+
+@login_required
+@require_POST
+def share_edit(request, group_slug: str, pk: int) -> HttpResponse:
+    group, access, share = _share_action(request, group_slug, pk, admin_only=False)
+    if not (access.is_admin or share.speaker_id == access.member_id):
+        raise PermissionDenied
+    form = ShareEditForm(request.POST)
+    if form.is_valid():
+        try:
+            services.share_edit(
+                share=share, topic=form.cleaned_data["topic"], abstract=form.cleaned_data["abstract"],
+                visibility=form.cleaned_data["visibility"], expected_version=form.cleaned_data["version"],
+                by=request.user,
+            )
+        except services.ShareConflict as error:
+            _error_message(request, error)
+            # Keep what the editor typed; the version moves to the current one, so that saving
+            # again (after reading the current text above) is a deliberate overwrite.
+            data = request.POST.copy()
+            data["version"] = str(Share.objects.values_list("version", flat=True).get(pk=share.pk))
+            return _render_detail(request, group, access, pk, status=409, edit_form=ShareEditForm(data))
+        except ValidationError as error:
+            _error_message(request, error)
+        else:
+            return _done(request, group, share, _("The share is saved."))
+    return _render_detail(request, group, access, pk, edit_form=form)
+
+
+@login_required
+@require_GET
+def share_announcement(request, group_slug: str, pk: int) -> HttpResponse:
+    """The announcement to paste in the group, ready to copy. Admins only."""
+    group, access, share = _share_action(request, group_slug, pk, admin_only=True)
+    if not _announceable(share):
+        messages.error(request, _("Schedule the share before announcing it."))
+        return redirect("shares:share_detail", group_slug=group.slug, pk=share.pk)
+    return render(request, "shares/share_announcement.html", {
+        "group": group, "access": access, "share": share, "text": announcement_text(share=share),
+    })
+
+
+@login_required
+@require_GET
+def week_text(request, group_slug: str) -> HttpResponse:
+    """The week's schedule as one text to paste in the group (``?start=YYYY-MM-DD``, default
+    this week). Admins only."""
+    group = _group_admin(request, group_slug)
+    form = WeekForm(request.GET)
+    today = timezone.now().astimezone(group.tz).date()
+    start = form.cleaned_data["start"] if form.is_valid() and form.cleaned_data["start"] else today
+    monday = week_start_of(start)
+    return render(request, "shares/week_text.html", {
+        "group": group,
+        "access": Access(is_admin=True, member_id=user_member_id(request.user)),
+        "week_start": monday,
+        "previous_week": monday - dt.timedelta(days=7),
+        "next_week": monday + dt.timedelta(days=7),
+        "text": week_schedule_text(group=group, week_start=monday),
+    })
