@@ -33,6 +33,7 @@ def test_home_anonymous_sees_groups_public_talks_and_next_share_in_chinese(clien
     assert "新疆本地市场的多元化金融业务" in page
     assert "下周的分享" in page
     assert "仅群成员可见的分享" not in page
+    assert "/g/prodarch/schedule/" not in page
 
 
 def test_home_member_of_group_sees_members_only_talk(client, home_data):
@@ -43,6 +44,7 @@ def test_home_member_of_group_sees_members_only_talk(client, home_data):
     page = client.get(reverse("home")).content.decode()
     assert "仅群成员可见的分享" in page
     assert "2 位成员（上限 500）" in page
+    assert '<a href="/g/prodarch/schedule/">排期</a>' in page
 
 
 def test_home_in_english_when_english_chosen(client, home_data):
