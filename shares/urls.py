@@ -1,6 +1,6 @@
 """A group's schedule pages, under /g/<group_slug>/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("shares/<int:pk>/reassign/", views.share_reassign, name="share_reassign"),
     path("shares/<int:pk>/edit/", views.share_edit, name="share_edit"),
     path("shares/<int:pk>/announcement/", views.share_announcement, name="share_announcement"),
+    path("", include("shares.wiki_urls")),
 ]
