@@ -28,6 +28,8 @@ from community.models import Member, MemberMerge, Membership, Name, NameSource
 from community.names import is_weak_name, name_core, normalize_name, parse_nickname
 from community.services import member_merge, member_parts_update, name_link_suggest
 
+from .sql import db_datetime, newest_name_id
+
 ME = "我"
 
 
@@ -74,6 +76,8 @@ class IdentityResolver:
 
     def refresh(self) -> None:
         """Read the group's names created since the last refresh (another import may have added some)."""
+        if self.last_name_id and newest_name_id(self.group_id) <= self.last_name_id:
+            return  # the usual case, checked with one cheap statement
         rows = (
             Name.objects.filter(group_id=self.group_id, id__gt=self.last_name_id)
             .values_list("id", "member_id", "name", "normalized", "source", "first_seen", "last_seen", "times_seen")
@@ -223,7 +227,7 @@ class IdentityResolver:
         """A merged-export pair: the two names are one person (merge members if both exist),
         unless the record shows otherwise: both members already carry nicknames with
         different personal names (a bare name several people share), then only a suggestion."""
-        a = self.resolve(kept, NameSource.HEADER, seen_at)
+        a = self.resolve(kept, NameSource.HEADER, seen_at, times=0)  # the message itself counts the sighting
         b_norm = normalize_name(other)
         b = self.by_norm.get(b_norm)
         evidence = {"rule": "merged-export pair", "names": [kept, other]}
@@ -239,11 +243,39 @@ class IdentityResolver:
             if self.me_member_id == b:
                 self.me_member_id = a
             self.stats.members_merged += 1
-            self.reload()
+            self._absorb(a, b)
         elif b is None:
             MemberMerge.objects.create(into_id=a, merged_name=other, evidence=evidence)
             self.stats.members_merged += 1
         self.see(a, other, b_norm, NameSource.MERGED_EXPORT, seen_at)
+
+    def _absorb(self, into: int, other: int) -> None:
+        """Mirror in memory what ``member_merge`` did in the database: ``other``'s names are
+        ``into``'s now (a name both had is one row with both histories)."""
+        for key in [key for key in self.names if key[0] == other]:
+            seen = self.names.pop(key)
+            mine = self.names.get((into, key[1], key[2]))
+            if mine is None:
+                seen.member_id = into
+                self.names[(into, key[1], key[2])] = seen
+                continue
+            mine.times += seen.times
+            mine.first = min(filter(None, [mine.first, seen.first]), default=None)
+            mine.last = max(filter(None, [mine.last, seen.last]), default=None)
+        for normalized, member_id in list(self.by_norm.items()):
+            if member_id == other:
+                self.by_norm[normalized] = into
+        for index in (self.by_core, self.company_keys):
+            for members in index.values():
+                if other in members:
+                    members.discard(other)
+                    members.add(into)
+        if self.joined is not None and other in self.joined:
+            joined = self.joined.pop(other)
+            if into not in self.joined:
+                self.joined[into] = joined  # the membership itself moved to ``into``
+            elif joined and (self.joined[into] is None or joined < self.joined[into]):
+                self.joined[into] = joined
 
     def _cores(self, member_id: int) -> set[str]:
         """The personal names in a member's nickname-like names (``周明远`` of ``周明远-云汇支付-产品``)."""
@@ -323,13 +355,6 @@ class IdentityResolver:
             if seen.member_id not in best or score > best[seen.member_id]:
                 best[seen.member_id] = score
         return {member_id: score[2] for member_id, score in best.items()}
-
-
-def db_datetime(moment: dt.datetime | None):
-    """What the backend stores for an aware datetime (SQLite: naive UTC text), without Django's per-value cost."""
-    if moment is None or connection.vendor != "sqlite":
-        return moment
-    return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
 
 
 def owner_member_id(group_id: int) -> int | None:

@@ -31,6 +31,7 @@ from community.services import member_parts_update, membership_facts_refresh, me
 from shares.models import Origin, Share, ShareStatus, SignIn
 from shares.services import TalkFound, membership_share_facts_refresh, talks_import_day
 
+from . import sql
 from .detection import DetectedTalk
 from .identity import ME, IdentityResolver
 from .models import ImportedFile, ImportKind, ImportRun, ImportStatus
@@ -172,8 +173,8 @@ def _import_one(group: Group, prepared: Prepared, resolver: IdentityResolver, re
         with transaction.atomic():
             # One import of a group at a time: concurrent runs wait here instead of duplicating
             # members, and then see what the other run wrote.
-            Group.objects.select_for_update().filter(pk=group.pk).exists()
-            previous = ImportedFile.objects.filter(group=group, day=transcript.day).values_list("sha256", flat=True).first()
+            sql.group_lock(group.pk)
+            previous = sql.imported_hash(group.pk, transcript.day)
             if previous == digest:
                 return _skip(result, report, len(transcript.messages))
             resolver.refresh()
@@ -270,20 +271,12 @@ def _import_day(group: Group, prepared: Prepared, resolver: IdentityResolver, ru
         for m, when, sender_id, key in zip(transcript.messages, stored, senders, keys, strict=True)
         if key not in existing
     ]
-    _insert_messages(rows)
+    sql.messages_insert(rows)
 
-    RecordedDay.objects.bulk_create(
-        [RecordedDay(group=group, day=day, message_count=len(keys))],
-        update_conflicts=True, unique_fields=["group", "day"], update_fields=["message_count"],
-    )
+    sql.day_recorded(group.pk, day, len(keys))
     talks = _talks_found(transcript, prepared.talks, moments, senders, lambda: _message_ids(group, day, keys))
     shares_found, sign_ins_found = talks_import_day(group=group, day=day, talks=talks, import_run=run_id, fresh=fresh)
-    ImportedFile.objects.bulk_create(
-        [ImportedFile(group=group, day=day, sha256=digest, path=label[-500:], run_id=run_id, message_count=len(keys),
-                      imported_at=timezone.now())],
-        update_conflicts=True, unique_fields=["group", "day"],
-        update_fields=["sha256", "path", "run", "message_count", "imported_at"],
-    )
+    sql.file_imported(group.pk, day, digest, label[-500:], run_id, len(keys), timezone.now())
     return {
         "messages_created": len(rows),
         "messages_unchanged": len(keys) - len(rows),
@@ -291,24 +284,6 @@ def _import_day(group: Group, prepared: Prepared, resolver: IdentityResolver, ru
         "shares_found": shares_found,
         "sign_ins_found": sign_ins_found,
     }
-
-
-_MESSAGE_COLUMNS = ("group_id", "sender_id", "sender_name", "sent_at", "kind", "text", "url", "source_day",
-                    "source_file", "source_line", "key", "import_run")
-
-
-def _insert_messages(rows: list[tuple]) -> None:
-    """Insert messages with one prepared statement (executemany): the import's hot path.
-
-    Values are validated by the parser and guarded by the table's constraints; Django's
-    ``bulk_create`` costs more per row than the whole rest of the import."""
-    if not rows:
-        return
-    table = connection.ops.quote_name(Message._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _MESSAGE_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(_MESSAGE_COLUMNS))
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
 
 
 def _db_datetimes(day: dt.date, messages: list[RawMessage], moments: list[dt.datetime]) -> list:
@@ -329,7 +304,7 @@ def _db_datetimes(day: dt.date, messages: list[RawMessage], moments: list[dt.dat
 
 
 def _message_ids(group: Group, day: dt.date, keys: list[str]) -> list[int]:
-    ids = dict(Message.objects.filter(group=group, source_day=day).order_by().values_list("key", "id"))
+    ids = sql.message_ids(group.pk, day)
     return [ids[key] for key in keys]
 
 

@@ -343,3 +343,21 @@ def test_same_announcement_in_two_groups_gives_each_group_its_share():
     assert sorted(Share.objects.values_list("group__slug", "topic")) == [
         ("devarch", "跨境收单的清结算"), ("prodarch", "跨境收单的清结算")]
 
+
+
+def test_merged_export_day_merges_two_members_known_from_earlier_days():
+    run(("1.md", transcript("2017-12-04", [("10:00:00", "Yezi", "早"), ("10:01:00", "叶子-融汇金信-技术-北京", "早")])))
+    assert Member.objects.count() == 2
+    pairs = []
+    for n in range(4):
+        pairs += [(f"10:0{n}:00", "Yezi", f"消息{n}"), (f"10:0{n}:00", "叶子-融汇金信-技术-北京", f"消息{n}")]
+    run(("2.md", transcript("2017-12-05", pairs)))
+    run(("3.md", transcript("2017-12-06", [("11:00:00", "Yezi", "午"), ("11:01:00", "叶子-融汇金信-技术-北京", "午")])))
+    [member] = Member.objects.all()
+    assert Message.objects.exclude(sender=member).count() == 0
+    assert Message.objects.count() == 2 + 4 + 2
+    membership = Membership.objects.get()
+    assert (membership.member, membership.message_count) == (member, 8)
+    assert MemberMerge.objects.filter(into=member, evidence__rule="merged-export pair").exists()
+    names = {(n, s): t for n, s, t in Name.objects.values_list("name", "source", "times_seen")}
+    assert names == {("Yezi", "header"): 2, ("叶子-融汇金信-技术-北京", "header"): 6, ("Yezi", "merged_export"): 4}
