@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Min
+from django.db.models import Count, F, Min, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,9 @@ from community.services import register_member_mover
 from .models import Origin, Share, SharePreferredDate, ShareRevision, ShareStatus, SignIn, TalkMessage, TalkPart
 
 # Fields an admin may correct on an imported share; once edited, re-import keeps them.
-IMPORT_FIELDS = ("topic", "speaker", "scheduled_for", "started_at", "ended_at", "boundaries")
+# Fields edited by hand (``Share.edited_fields``): re-import never overwrites them, and never
+# deletes a share that has any (an abstract or visibility chosen by hand included).
+IMPORT_FIELDS = ("topic", "abstract", "visibility", "speaker", "scheduled_for", "started_at", "ended_at", "boundaries")
 
 
 @dataclass
@@ -382,4 +385,103 @@ def share_edit(*, share: Share, topic: str, abstract: str, visibility: str | Non
     if not edited:
         return share
     _changed(share, action="edited", by=by, edited=edited)
+    return share
+
+
+# --- Sign-ins (签到) on the web ---
+
+SIGN_IN_AFTER_START = dt.timedelta(hours=2)
+SIGN_IN_STATUSES = (ShareStatus.SCHEDULED, ShareStatus.DELIVERED)
+
+
+def sign_in_window(*, share: Share) -> tuple[dt.datetime, dt.datetime] | None:
+    """When members may sign in to the share: from the group's sign-in lead time before its
+    start to two hours after it, or to the moment an admin closed sign-in if that is earlier.
+    Both ends are included (a sign-in exactly two hours after the start still counts).
+    None when the share has no start or is proposed or cancelled."""
+    if share.scheduled_for is None or share.status not in SIGN_IN_STATUSES:
+        return None
+    start = share.scheduled_for - dt.timedelta(minutes=share.group.sign_in_lead_minutes)
+    end = share.scheduled_for + SIGN_IN_AFTER_START
+    if share.sign_in_closed_at is not None:
+        end = min(end, share.sign_in_closed_at)
+    return start, end
+
+
+def _sign_in_is_open(share: Share, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The share's window when ``now`` is inside it; a ValidationError that says why not otherwise."""
+    window = sign_in_window(share=share)
+    if window is None:
+        raise ValidationError(_("This share has no sign-in."), code="no_sign_in")
+    start, end = window
+    if now < start:
+        raise ValidationError(
+            _("Sign-in opens at %(start)s (%(time_zone)s)."), code="too_early",
+            params={"start": start.astimezone(share.group.tz).strftime("%Y-%m-%d %H:%M"),
+                    "time_zone": share.group.time_zone},
+        )
+    if now > end:
+        raise ValidationError(_("Sign-in for this share is closed."), code="closed")
+    return window
+
+
+def _sign_in_counts_refresh(share: Share, member_id: int) -> None:
+    """Recount, from the sign-in rows themselves (web and imported alike), the share's
+    sign-ins and the member's sign-ins in the group: one UPDATE each."""
+    per_share = (
+        SignIn.objects.filter(share_id=OuterRef("pk")).order_by().values("share_id").annotate(n=Count("id")).values("n")
+    )
+    Share.objects.filter(pk=share.pk).update(sign_in_count=Coalesce(Subquery(per_share), 0))
+    per_member = (
+        SignIn.objects.filter(share__group_id=OuterRef("group_id"), member_id=OuterRef("member_id"))
+        .order_by().values("member_id").annotate(n=Count("id")).values("n")
+    )
+    Membership.objects.filter(group_id=share.group_id, member_id=member_id).update(
+        sign_in_count=Coalesce(Subquery(per_member), 0)
+    )
+
+
+@transaction.atomic
+def sign_in_record(*, share: Share, by, now: dt.datetime | None = None) -> SignIn:
+    """Sign ``by``'s member in to the share (origin web), once.
+
+    Allowed for an active member of the share's group (the speaker and admins included;
+    a login without a member, such as an operator's staff account, is refused with
+    ``PermissionDenied``), while ``now`` is inside ``sign_in_window`` (else a
+    ``ValidationError`` saying when sign-in opens, or that it is closed). A second sign-in,
+    web or imported, is a ``ValidationError`` (code ``already_signed_in``); the database's
+    one-per-member constraint backs the check. The share's and the membership's
+    ``sign_in_count`` are recounted from all sign-in rows, web and imported."""
+    now = now or timezone.now()
+    membership = membership_of(by, share.group)
+    if membership is None:
+        raise PermissionDenied(_("Only active members of the group can sign in."))
+    # The row lock serialises sign-ins to one share, so that the recount below sees them all.
+    _lock(share)
+    _sign_in_is_open(share, now)
+    try:
+        with transaction.atomic():
+            # Every value is set here and the constraint guards uniqueness: no full_clean round trips.
+            sign_in = SignIn.objects.create(share=share, member_id=membership.member_id, signed_at=now, origin=Origin.WEB)
+    except IntegrityError:
+        if not SignIn.objects.filter(share=share, member_id=membership.member_id).exists():
+            raise
+        raise ValidationError(_("You have already signed in."), code="already_signed_in") from None
+    _sign_in_counts_refresh(share, membership.member_id)
+    share.refresh_from_db(fields=["sign_in_count"])
+    return sign_in
+
+
+@transaction.atomic
+def sign_in_close(*, share: Share, by, now: dt.datetime | None = None) -> Share:
+    """Close sign-in now (group admins only), while it is open: ``sign_in_closed_at`` is set
+    and the window ends there. Sign-ins already made stay. The share's version is not bumped
+    (closing sign-in must not turn a concurrent edit of the topic into a conflict)."""
+    now = now or timezone.now()
+    if not is_group_admin(by, share.group):
+        raise PermissionDenied(_("Only a group admin may close sign-in."))
+    _lock(share)
+    _sign_in_is_open(share, now)
+    share.sign_in_closed_at = now
+    Share.objects.filter(pk=share.pk).update(sign_in_closed_at=now)
     return share

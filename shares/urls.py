@@ -15,5 +15,8 @@ urlpatterns = [
     path("shares/<int:pk>/reassign/", views.share_reassign, name="share_reassign"),
     path("shares/<int:pk>/edit/", views.share_edit, name="share_edit"),
     path("shares/<int:pk>/announcement/", views.share_announcement, name="share_announcement"),
+    path("shares/<int:pk>/sign-in/", views.share_sign_in, name="share_sign_in"),
+    path("shares/<int:pk>/sign-in/close/", views.share_sign_in_close, name="share_sign_in_close"),
+    path("calendar.ics", views.calendar, name="calendar"),
     path("", include("shares.wiki_urls")),
 ]

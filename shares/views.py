@@ -12,6 +12,7 @@ from bleach.callbacks import nofollow
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,11 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from community.models import Group
+from community.models import Group, Membership
 from community.permissions import is_group_admin, is_group_member
 from community.selectors import user_member_id
 
 from . import services
+from .calendar import calendar_shares, group_calendar
 from .forms import (
     ShareCancelForm,
     ShareEditForm,
@@ -32,7 +34,7 @@ from .forms import (
     ShareScheduleForm,
     WeekForm,
 )
-from .models import Share, ShareStatus
+from .models import Share, ShareStatus, SignIn
 from .selectors import (
     announcement_text,
     evenings,
@@ -55,6 +57,7 @@ REVISION_ACTIONS = {
     "cancelled": gettext_lazy("cancelled"),
     "reassigned": gettext_lazy("reassigned"),
     "edited": gettext_lazy("edited"),
+    "restored": gettext_lazy("restored"),
     "imported": gettext_lazy("imported"),
     "delivered (import)": gettext_lazy("delivered (import)"),
 }
@@ -204,6 +207,7 @@ def _render_detail(request, group: Group, access: Access, pk: int, *, status: in
         context["reassign_form"] = forms.get("reassign_form") or ShareReassignForm(
             group=group, initial={"speaker": share.speaker_id}
         )
+    context["sign_in"] = _sign_in_context(share, access)
     return render(request, "shares/share_detail.html", context, status=status)
 
 
@@ -343,3 +347,108 @@ def week_text(request, group_slug: str) -> HttpResponse:
         "next_week": monday + dt.timedelta(days=7),
         "text": week_schedule_text(group=group, week_start=monday),
     })
+
+
+# --- Sign-ins (签到) and the iCalendar feed ---
+
+@dataclass(frozen=True)
+class SignInState:
+    """What the share page shows about sign-in (times in the group's time zone)."""
+
+    opens: dt.datetime
+    closes: dt.datetime
+    is_open: bool
+    closed_by_admin: bool
+    own: SignIn | None
+    can_sign_in: bool
+    can_close: bool
+    count: int
+    sign_ins: list[SignIn] | None  # admins only
+
+
+def _sign_in_context(share: Share, access: Access) -> SignInState | None:
+    """The share page's sign-in section: one query (the admin's list, or the user's own
+    sign-in); none for a share without sign-in (proposed, cancelled, no start)."""
+    window = services.sign_in_window(share=share)
+    if window is None:
+        return None
+    tz = share.group.tz
+    now = timezone.now()
+    is_open = window[0] <= now <= window[1]
+    sign_ins = None
+    if access.is_admin:
+        sign_ins = list(
+            SignIn.objects.filter(share=share).select_related("member")
+            .annotate(nickname=Subquery(
+                Membership.objects.filter(group_id=share.group_id, member_id=OuterRef("member_id")).values("nickname")[:1]
+            ))
+        )
+        own = next((s for s in sign_ins if access.member_id is not None and s.member_id == access.member_id), None)
+    elif access.member_id is not None:
+        own = SignIn.objects.filter(share=share, member_id=access.member_id).first()
+    else:
+        own = None
+    if own is not None:
+        own.local_time = own.signed_at.astimezone(tz)
+    for sign_in in sign_ins or []:
+        sign_in.local_time = sign_in.signed_at.astimezone(tz)
+    return SignInState(
+        opens=window[0].astimezone(tz),
+        closes=window[1].astimezone(tz),
+        is_open=is_open,
+        closed_by_admin=share.sign_in_closed_at is not None,
+        own=own,
+        can_sign_in=is_open and own is None and access.member_id is not None,
+        can_close=is_open and access.is_admin,
+        count=share.sign_in_count,
+        sign_ins=sign_ins,
+    )
+
+
+@login_required
+@require_POST
+def share_sign_in(request, group_slug: str, pk: int) -> HttpResponse:
+    """One click: the user's member signs in to the share (active members of the group only;
+    a login without a member gets 403)."""
+    group, access, share = _share_action(request, group_slug, pk, admin_only=False)
+    try:
+        sign_in = services.sign_in_record(share=share, by=request.user)
+    except ValidationError as error:
+        _error_message(request, error)
+        return redirect("shares:share_detail", group_slug=group.slug, pk=share.pk)
+    time = sign_in.signed_at.astimezone(group.tz).strftime("%H:%M")
+    return _done(request, group, share, _("You signed in at %(time)s.") % {"time": time})
+
+
+@login_required
+@require_POST
+def share_sign_in_close(request, group_slug: str, pk: int) -> HttpResponse:
+    """Close sign-in now. Group admins only."""
+    group, access, share = _share_action(request, group_slug, pk, admin_only=True)
+    try:
+        services.sign_in_close(share=share, by=request.user)
+    except ValidationError as error:
+        _error_message(request, error)
+        return redirect("shares:share_detail", group_slug=group.slug, pk=share.pk)
+    return _done(request, group, share, _("Sign-in is closed."))
+
+
+@require_GET
+def calendar(request, group_slug: str) -> HttpResponse:
+    """The group's shares as an iCalendar feed that calendar apps can subscribe to.
+
+    No login is required, because calendar apps cannot log in; so the feed shows the
+    group's *public* shares to anyone. A browser that is logged in (session) as a member of
+    the group, or as staff, also gets the group's members-only shares — a calendar app
+    subscribing to the same URL does not. Hidden shares are never in the feed, whoever
+    asks. Scheduled and delivered shares with a start, from a year back on."""
+    group = get_object_or_404(Group, slug=group_slug)
+    members_only = request.user.is_authenticated and is_group_member(request.user, group)
+    now = timezone.now()
+    shares = calendar_shares(group=group, members_only=members_only, today=now.astimezone(group.tz).date())
+    text = group_calendar(group=group, shares=shares, base_url=request.build_absolute_uri("/"), now=now)
+    response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{group.slug}.ics"'
+    if members_only:
+        response["Cache-Control"] = "private"
+    return response

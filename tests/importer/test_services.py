@@ -12,7 +12,7 @@ from community.models import Member, MemberMerge, Membership, Message, Name, Nam
 from importer.models import ImportedFile, ImportRun, ImportStatus
 from importer.services import Source, import_run_undo, transcripts_import
 from shares.models import Origin, Share, ShareStatus, SignIn, TalkMessage, TalkPart
-from tests.factories import at, make_group, make_member, make_membership, make_share
+from tests.factories import at, make_group, make_member, make_membership, make_share, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -361,3 +361,15 @@ def test_merged_export_day_merges_two_members_known_from_earlier_days():
     assert MemberMerge.objects.filter(into=member, evidence__rule="merged-export pair").exists()
     names = {(n, s): t for n, s, t in Name.objects.values_list("name", "source", "times_seen")}
     assert names == {("Yezi", "header"): 2, ("叶子-融汇金信-技术-北京", "header"): 6, ("Yezi", "merged_export"): 4}
+
+
+def test_imported_share_with_an_abstract_written_by_hand_survives_a_reimport_without_the_talk():
+    from shares.services import share_edit
+
+    run(("a.md", talk_day()))
+    share = Share.objects.get()
+    admin = make_user(staff=True)
+    share_edit(share=share, topic=share.topic, abstract="管理员补充的简介", expected_version=share.version, by=admin)
+    without_talk = transcript("2030-03-04", [("09:01:00", "闲聊者", "早上好")])
+    run(("a.md", without_talk))
+    assert list(Share.objects.values_list("abstract", flat=True)) == ["管理员补充的简介"]

@@ -381,7 +381,7 @@ def test_share_edit_by_the_speaker_records_a_revision(world):
 
     share.refresh_from_db()
     assert (share.topic, share.abstract, share.visibility, share.version) == ("跨境支付的清算与结算", "新的简介", "hidden", 2)
-    assert share.edited_fields == ["topic"]
+    assert share.edited_fields == ["abstract", "topic", "visibility"]
     revision = ShareRevision.objects.get(share=share, version=2)
     assert (revision.action, revision.author) == ("edited", world.speaker.user)
     assert (revision.snapshot["topic"], revision.snapshot["abstract"], revision.snapshot["visibility"]) == (
