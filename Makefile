@@ -39,6 +39,7 @@ run: $(RUN_STAMP) messages
 	$(BIN)/python manage.py serve --port $(PORT)
 
 test: $(DEV_STAMP) messages
+	@bash .ci/install-browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@if [ "$${TEST_POSTGRES:-}" = "1" ] || [ "$${CI:-}" = "true" ]; then $(MAKE) --no-print-directory test-postgres; fi
 
