@@ -35,3 +35,15 @@ class AccountForm(forms.Form):
         if password and confirm and password != confirm:
             self.add_error("password_confirm", _("The two passwords differ."))
         return data
+
+
+class GroupSettingsForm(forms.Form):
+    """What a group's admins set for their group: its rhythm and the announcement they paste."""
+
+    description = forms.CharField(label=_("description"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    share_time = forms.TimeField(label=_("usual share time"), widget=forms.TimeInput(attrs={"type": "time"}))
+    sign_in_lead_minutes = forms.IntegerField(label=_("sign-in lead time (minutes)"), min_value=0, max_value=240)
+    announcement_template = forms.CharField(
+        label=_("announcement template"), widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Placeholders: {speaker} (group nickname), {topic}, {start} (HH:MM), {date} (YYYY-MM-DD)."),
+    )

@@ -316,3 +316,29 @@ def account_create(*, member: Member, group: Group, username: str, password: str
     The member's open invitations are deleted: the login exists now."""
     member_login_authorize(member=member, group=group, by=created_by)
     return _user_create_for_member(member=member, username=username, password=password, email=email)
+
+
+GROUP_SETTINGS = ("description", "share_time", "sign_in_lead_minutes", "announcement_template")
+ANNOUNCEMENT_PLACEHOLDERS = ("{speaker}", "{topic}", "{start}")
+
+
+@transaction.atomic
+def group_settings_update(*, group: Group, by, **values) -> Group:
+    """A group's admins change its rhythm and announcement template (nothing else here)."""
+    if not is_group_admin(by, group):
+        raise PermissionDenied
+    unknown = set(values) - set(GROUP_SETTINGS)
+    if unknown:
+        raise ValueError(f"not a group setting: {', '.join(sorted(unknown))}")
+    template = values.get("announcement_template", group.announcement_template)
+    missing = [p for p in ANNOUNCEMENT_PLACEHOLDERS if p not in template]
+    if missing:
+        raise ValidationError(
+            _("The announcement template must contain %(missing)s."), code="placeholders",
+            params={"missing": "、".join(missing)},
+        )
+    for name, value in values.items():
+        setattr(group, name, value)
+    group.full_clean()
+    group.save(update_fields=list(values))
+    return group

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from community import home
+from community import home, views
 from community.api.members import MemberListAPI
 from shares.api import ShareListAPI
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("community.account_urls")),
+    path("g/<slug:group_slug>/settings/", views.group_settings, name="group_settings"),
     path("g/<slug:group_slug>/", include("shares.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),

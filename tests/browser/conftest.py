@@ -15,7 +15,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
@@ -24,15 +24,23 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("playwright is not installed (pip install -r requirements-dev.txt)")
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are safe.
+    # Playwright's sync API runs an event loop in this thread while it is open; the test's own
+    # ORM calls are still plain synchronous calls. Allowed for this module only, then put back.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        try:
-            chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        except Exception as error:  # noqa: BLE001 - any launch failure is a reason to skip
-            pytest.skip(f"Chromium did not start: {error}")
-        yield chromium
-        chromium.close()
+    try:
+        with sync_playwright() as playwright:
+            try:
+                chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            except Exception as error:  # noqa: BLE001 - any launch failure is a reason to skip
+                pytest.skip(f"Chromium did not start: {error}")
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
