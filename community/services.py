@@ -21,6 +21,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .bulk import rows_update
 from .models import (
     Group,
     Invitation,
@@ -167,7 +168,7 @@ def membership_facts_refresh(*, group_id: int, member_ids: Iterable[int] | None 
         if (membership.message_count, membership.last_message_at) != (count, last):
             membership.message_count, membership.last_message_at = count, last
             changed.append(membership)
-    Membership.objects.bulk_update(changed, ["message_count", "last_message_at"], batch_size=500)
+    rows_update(changed, ["message_count", "last_message_at"])
     return len(changed)
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from community.bulk import rows_update
 from community.models import Group, Member, Membership, MembershipPeriod, Message, Name, NameSource, RecordedDay
 from community.names import normalize_name, parse_nickname
 from community.services import member_parts_update, membership_facts_refresh, membership_join, membership_leave
@@ -370,7 +371,7 @@ def _refresh_group_facts(group: Group, resolver: IdentityResolver, touched: set[
         if membership.nickname != nickname:
             membership.nickname = nickname
             changed.append(membership)
-    Membership.objects.bulk_update(changed, ["nickname"], batch_size=500)
+    rows_update(changed, ["nickname"])
     _display_names_update(resolver.display_names())
 
 
@@ -383,7 +384,7 @@ def _display_names_update(names: dict[int, str]) -> None:
             continue  # keep an earlier well-formed display name over a bare one
         if member_parts_update(member=member, nickname=nickname):
             changed.append(member)
-    Member.objects.bulk_update(changed, ["display_name", "name", "company", "position", "city"], batch_size=500)
+    rows_update(changed, ["display_name", "name", "company", "position", "city"])
 
 
 def _finish_run(run: ImportRun, result: ImportResult) -> None:

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.bulk import rows_update
 from community.models import Group, Member, Membership, MembershipStatus, Visibility
 from community.permissions import is_group_admin, membership_of
 from community.services import register_member_mover
@@ -82,6 +83,7 @@ def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], impo
                 group=group, speaker_id=talk.speaker_id, topic=talk.topic[:300], status=ShareStatus.DELIVERED,
                 day=day, scheduled_for=talk.scheduled_for, started_at=talk.started_at, ended_at=talk.ended_at,
                 visibility=group.imported_share_visibility, origin=Origin.IMPORT, import_run=import_run,
+                sign_in_count=len({member_id for member_id, _at, _message in talk.sign_ins}),
             )
             share_revision_record(share=share, action="imported")
         else:
@@ -186,7 +188,7 @@ def membership_share_facts_refresh(*, group_id: int) -> None:
         if (membership.shares_given, membership.next_share_at, membership.sign_in_count) != facts:
             membership.shares_given, membership.next_share_at, membership.sign_in_count = facts
             changed.append(membership)
-    Membership.objects.bulk_update(changed, ["shares_given", "next_share_at", "sign_in_count"], batch_size=500)
+    rows_update(changed, ["shares_given", "next_share_at", "sign_in_count"])
 
 
 def _move_member_rows(into: Member, other: Member) -> None:
