@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from community.bulk import rows_update
@@ -37,7 +37,7 @@ from .detection import DetectedTalk
 from .identity import ME, IdentityResolver
 from .models import ImportedFile, ImportKind, ImportRun, ImportStatus
 from .pipeline import Prepared, prepared_files
-from .transcript import RawMessage, Transcript
+from .transcript import Transcript
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ def _import_day(group: Group, prepared: Prepared, resolver: IdentityResolver, ru
     stale = [pk for key, pk in existing.items() if key not in wanted]
     if stale:
         Message.objects.filter(pk__in=stale).delete()
-    stored = _db_datetimes(day, transcript.messages, moments)
+    stored = sql.db_datetimes(day, transcript.messages, moments)
     rows = [
         (group.pk, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, label[-255:], m.line, key, run_id)
         for m, when, sender_id, key in zip(transcript.messages, stored, senders, keys, strict=True)
@@ -285,23 +285,6 @@ def _import_day(group: Group, prepared: Prepared, resolver: IdentityResolver, ru
         "shares_found": shares_found,
         "sign_ins_found": sign_ins_found,
     }
-
-
-def _db_datetimes(day: dt.date, messages: list[RawMessage], moments: list[dt.datetime]) -> list:
-    """The values the backend stores for the day's aware moments, without Django's per-value cost.
-
-    SQLite stores naive UTC text. When the day has one UTC offset (no DST change that day,
-    the usual case) it is applied by arithmetic; otherwise each moment is converted."""
-    if connection.vendor != "sqlite":
-        return moments
-    if not moments:
-        return []
-    tz = moments[0].tzinfo
-    start, end = dt.datetime.combine(day, dt.time.min, tzinfo=tz), dt.datetime.combine(day, dt.time.max, tzinfo=tz)
-    offset = start.utcoffset()
-    if offset != end.utcoffset():
-        return [m.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ") for m in moments]
-    return [(dt.datetime.combine(day, m.time) - offset).isoformat(" ") for m in messages]
 
 
 def _message_ids(group: Group, day: dt.date, keys: list[str]) -> list[int]:

@@ -15,6 +15,7 @@ from django.db import connection
 from community.models import Group, Message, Name, RecordedDay
 
 from .models import ImportedFile
+from .transcript import RawMessage
 
 
 def db_datetime(moment: dt.datetime | None):
@@ -22,6 +23,23 @@ def db_datetime(moment: dt.datetime | None):
     if moment is None or connection.vendor != "sqlite":
         return moment
     return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+
+
+def db_datetimes(day: dt.date, messages: list[RawMessage], moments: list[dt.datetime]) -> list:
+    """The values the backend stores for the day's aware moments, without Django's per-value cost.
+
+    SQLite stores naive UTC text. When the day has one UTC offset (no DST change that day,
+    the usual case) it is applied by arithmetic; otherwise each moment is converted."""
+    if connection.vendor != "sqlite":
+        return moments
+    if not moments:
+        return []
+    tz = moments[0].tzinfo
+    start, end = dt.datetime.combine(day, dt.time.min, tzinfo=tz), dt.datetime.combine(day, dt.time.max, tzinfo=tz)
+    offset = start.utcoffset()
+    if offset != end.utcoffset():
+        return [m.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ") for m in moments]
+    return [(dt.datetime.combine(day, m.time) - offset).isoformat(" ") for m in messages]
 
 
 def _table(model) -> str:
