@@ -19,4 +19,5 @@ urlpatterns = [
     path("shares/<int:pk>/sign-in/close/", views.share_sign_in_close, name="share_sign_in_close"),
     path("calendar.ics", views.calendar, name="calendar"),
     path("", include("shares.wiki_urls")),
+    path("", include("shares.archive_urls")),
 ]

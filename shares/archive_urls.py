@@ -1,0 +1,3 @@
+"""The talk archive's pages under a group."""
+
+urlpatterns: list = []
