@@ -1,0 +1,99 @@
+"""The talk archive's pages: a talk as it reads, and a day of the record.
+
+A talk the user may not see is a 404, for anonymous visitors too (no login redirect): the
+page does not reveal that a members-only or hidden talk exists. The day page is the raw
+record, for members of the group only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from community.models import Group
+from community.permissions import membership_of
+
+from .archive import (
+    day_discussion,
+    day_lines,
+    day_messages,
+    message_lines,
+    recorded_day_neighbours,
+    talk_blocks,
+    talk_neighbours,
+    talks_for_page,
+)
+from .models import TalkPart
+from .selectors import shares_visible_to
+
+
+@dataclass(frozen=True)
+class ArchiveAccess:
+    is_member: bool
+    is_admin: bool
+
+
+def _access(user, group: Group) -> ArchiveAccess:
+    """Membership of the group, asked once (staff count as members and admins)."""
+    if getattr(user, "is_staff", False):
+        return ArchiveAccess(is_member=True, is_admin=True)
+    membership = membership_of(user, group)
+    return ArchiveAccess(is_member=membership is not None, is_admin=membership is not None and membership.is_admin)
+
+
+@require_GET
+def talk(request, group_slug: str, pk: int) -> HttpResponse:
+    """A delivered talk the user may see: who, when, who signed in, the talk in paragraphs,
+    its Q&A, the talks before and after; for members, the rest of that day's discussion."""
+    group = get_object_or_404(Group, slug=group_slug)
+    visible = shares_visible_to(request.user)
+    share = talks_for_page(visible=visible, group=group).filter(pk=pk).first()
+    if share is None:
+        raise Http404
+    access = _access(request.user, group)
+    parts = list(share.talk_messages.all())
+    previous, following = talk_neighbours(visible=visible, share=share)
+    speaker = share.speaker
+    names = list(dict.fromkeys(name.name for name in speaker.names.all() if name.name != speaker.display_name))
+    sign_ins = list(share.sign_ins.all())
+    started = share.started_at or share.scheduled_for
+    return render(request, "shares/archive/talk.html", {
+        "group": group,
+        "access": access,
+        "share": share,
+        "speaker_names": names,
+        "local_start": started.astimezone(group.tz) if started else None,
+        "local_end": share.ended_at.astimezone(group.tz) if share.ended_at else None,
+        "sign_ins": sign_ins,
+        "blocks": talk_blocks(parts, speaker_id=share.speaker_id),
+        "qa": message_lines(part.message for part in parts if part.part == TalkPart.QA),
+        "previous": previous,
+        "next": following,
+        "discussion": message_lines(day_discussion(share=share)) if access.is_member else None,
+    })
+
+
+@login_required
+@require_GET
+def day(request, group_slug: str, day: dt.date) -> HttpResponse:
+    """Every message of a day of the group's record, talks marked; members of the group only."""
+    group = get_object_or_404(Group, slug=group_slug)
+    access = _access(request.user, group)
+    if not access.is_member:
+        raise PermissionDenied
+    previous, following = recorded_day_neighbours(group=group, day=day)
+    lines = day_lines(day_messages(group=group, day=day, visible=shares_visible_to(request.user)))
+    return render(request, "shares/archive/day.html", {
+        "group": group,
+        "access": access,
+        "day": day,
+        "lines": lines,
+        "previous": previous,
+        "next": following,
+    })
