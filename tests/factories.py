@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import itertools
 import zoneinfo
+from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 
@@ -67,3 +68,11 @@ def make_share(group: Group, speaker: Member, *, topic: str = "支付清结算",
 def make_sign_in(share: Share, member: Member, **fields) -> SignIn:
     fields.setdefault("signed_at", share.scheduled_for)
     return SignIn.objects.create(share=share, member=member, **fields)
+
+
+def make_person(group: Group, nickname: str, *, role=MembershipRole.MEMBER, **fields) -> SimpleNamespace:
+    """A person with a login who is a member of ``group``: ``.user``, ``.member``, ``.membership``."""
+    user = make_user()
+    member = make_member(nickname, user=user)
+    membership = make_membership(group, member, role=role, **fields)
+    return SimpleNamespace(user=user, member=member, membership=membership)

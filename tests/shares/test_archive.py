@@ -19,8 +19,8 @@ from tests.factories import (
     at,
     make_group,
     make_member,
-    make_membership,
     make_message,
+    make_person,
     make_share,
     make_sign_in,
     make_user,
@@ -33,13 +33,6 @@ LOGIN = "/accounts/login/?next="
 DAY = "2018-05-20"
 
 
-def person(group, nickname, *, role=MembershipRole.MEMBER):
-    user = make_user()
-    member = make_member(nickname, user=user)
-    make_membership(group, member, role=role)
-    return SimpleNamespace(user=user, member=member)
-
-
 @pytest.fixture
 def world():
     group = make_group(slug="prodarch", name="支付产品群")
@@ -47,11 +40,11 @@ def world():
     return SimpleNamespace(
         group=group,
         other_group=other_group,
-        speaker=person(group, "李东衡-关天数据-产品-上海"),
-        member=person(group, "王芳-云汇支付-架构"),
-        admin=person(group, "周明远-群主", role=MembershipRole.OWNER),
-        outsider=person(other_group, "孙七-别的群"),
-        other_admin=person(other_group, "赵六-别的群主", role=MembershipRole.ADMIN),
+        speaker=make_person(group, "李东衡-关天数据-产品-上海"),
+        member=make_person(group, "王芳-云汇支付-架构"),
+        admin=make_person(group, "周明远-群主", role=MembershipRole.OWNER),
+        outsider=make_person(other_group, "孙七-别的群"),
+        other_admin=make_person(other_group, "赵六-别的群主", role=MembershipRole.ADMIN),
         staff=SimpleNamespace(user=make_user(staff=True)),
     )
 

@@ -12,18 +12,11 @@ from django.utils import timezone
 from community.models import MembershipRole, Visibility
 from shares.calendar import calendar_shares, escape_text, fold, group_calendar
 from shares.models import ShareStatus
-from tests.factories import at, make_group, make_member, make_membership, make_share, make_user
+from tests.factories import at, make_group, make_person, make_share, make_user
 
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2030, 3, 1, 8, 0, tzinfo=dt.UTC)
-
-
-def person(group, nickname, *, role=MembershipRole.MEMBER):
-    user = make_user()
-    member = make_member(nickname, user=user)
-    make_membership(group, member, role=role)
-    return SimpleNamespace(user=user, member=member)
 
 
 @pytest.fixture
@@ -32,10 +25,10 @@ def world():
     other_group = make_group(slug="devarch", name="支付开发群")
     return SimpleNamespace(
         group=group,
-        speaker=person(group, "李东衡-关天数据-产品-上海"),
-        member=person(group, "王芳-云汇支付-架构"),
-        admin=person(group, "周明远-群主", role=MembershipRole.OWNER),
-        outsider=person(other_group, "孙七-别的群"),
+        speaker=make_person(group, "李东衡-关天数据-产品-上海"),
+        member=make_person(group, "王芳-云汇支付-架构"),
+        admin=make_person(group, "周明远-群主", role=MembershipRole.OWNER),
+        outsider=make_person(other_group, "孙七-别的群"),
     )
 
 

@@ -19,19 +19,12 @@ from shares.services import (
     share_register,
     share_schedule,
 )
-from tests.factories import at, make_group, make_member, make_membership, make_share, make_user
+from tests.factories import at, make_group, make_person, make_share, make_user
 
 pytestmark = pytest.mark.django_db
 
 MONDAY = dt.date(2030, 6, 3)  # a Monday, safely in the future (the share facts count upcoming shares only)
 WEDNESDAY = dt.date(2030, 6, 5)
-
-
-def person(group, nickname, *, role=MembershipRole.MEMBER, **fields):
-    user = make_user()
-    member = make_member(nickname, user=user)
-    membership = make_membership(group, member, role=role, **fields)
-    return SimpleNamespace(user=user, member=member, membership=membership)
 
 
 @pytest.fixture
@@ -41,10 +34,10 @@ def world():
     return SimpleNamespace(
         group=group,
         other_group=other_group,
-        speaker=person(group, "李东衡-关天数据-产品-上海"),
-        member=person(group, "王芳-云汇支付-架构"),
-        admin=person(group, "周明远-群主", role=MembershipRole.OWNER),
-        other_admin=person(other_group, "赵六-别的群主", role=MembershipRole.ADMIN),
+        speaker=make_person(group, "李东衡-关天数据-产品-上海"),
+        member=make_person(group, "王芳-云汇支付-架构"),
+        admin=make_person(group, "周明远-群主", role=MembershipRole.OWNER),
+        other_admin=make_person(other_group, "赵六-别的群主", role=MembershipRole.ADMIN),
         staff=make_user(staff=True),
     )
 

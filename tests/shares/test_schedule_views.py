@@ -13,7 +13,7 @@ from community.models import MembershipRole, Visibility
 from shares.models import Share, SharePreferredDate, ShareRevision, ShareStatus
 from shares.selectors import announcement_text, week_schedule_text
 from shares.services import share_edit, share_register, share_schedule
-from tests.factories import SHANGHAI, make_group, make_member, make_membership, make_user
+from tests.factories import SHANGHAI, make_group, make_person, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -25,24 +25,17 @@ def today():
     return timezone.now().astimezone(SHANGHAI).date()
 
 
-def person(group, nickname, *, role=MembershipRole.MEMBER):
-    user = make_user()
-    member = make_member(nickname, user=user)
-    make_membership(group, member, role=role)
-    return SimpleNamespace(user=user, member=member)
-
-
 @pytest.fixture
 def world():
     group = make_group(slug="prodarch", name="支付产品群")
     other_group = make_group(slug="devarch", name="支付开发群")
     world = SimpleNamespace(
         group=group,
-        speaker=person(group, "李东衡-关天数据-产品-上海"),
-        member=person(group, "王芳-云汇支付-架构"),
-        admin=person(group, "周明远-群主", role=MembershipRole.OWNER),
-        outsider=person(other_group, "孙七-别的群"),
-        other_admin=person(other_group, "赵六-别的群主", role=MembershipRole.ADMIN),
+        speaker=make_person(group, "李东衡-关天数据-产品-上海"),
+        member=make_person(group, "王芳-云汇支付-架构"),
+        admin=make_person(group, "周明远-群主", role=MembershipRole.OWNER),
+        outsider=make_person(other_group, "孙七-别的群"),
+        other_admin=make_person(other_group, "赵六-别的群主", role=MembershipRole.ADMIN),
         staff=SimpleNamespace(user=make_user(staff=True)),
     )
     world.share = share_register(group=group, speaker=world.speaker.member, topic="跨境支付的清算", abstract="**清算**",

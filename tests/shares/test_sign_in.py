@@ -14,7 +14,17 @@ from community.models import Membership, MembershipRole, Name, NameSource
 from community.names import normalize_name
 from shares.models import Origin, Share, ShareStatus, SignIn
 from shares.services import sign_in_close, sign_in_record, sign_in_window
-from tests.factories import SHANGHAI, at, make_group, make_member, make_membership, make_share, make_sign_in, make_user
+from tests.factories import (
+    SHANGHAI,
+    at,
+    make_group,
+    make_member,
+    make_membership,
+    make_person,
+    make_share,
+    make_sign_in,
+    make_user,
+)
 from tests.importer.test_services import run, talk_day
 
 pytestmark = pytest.mark.django_db
@@ -23,23 +33,16 @@ LOGIN = "/accounts/login/?next="
 START = at("2030-03-04", "19:30")
 
 
-def person(group, nickname, *, role=MembershipRole.MEMBER):
-    user = make_user()
-    member = make_member(nickname, user=user)
-    make_membership(group, member, role=role)
-    return SimpleNamespace(user=user, member=member)
-
-
 def build_world(start):
     group = make_group(slug="prodarch", name="支付产品群")
     other_group = make_group(slug="devarch", name="支付开发群")
     world = SimpleNamespace(
         group=group,
-        speaker=person(group, "李东衡-关天数据-产品-上海"),
-        member=person(group, "王芳-云汇支付-架构"),
-        admin=person(group, "周明远-群主", role=MembershipRole.OWNER),
-        outsider=person(other_group, "孙七-别的群"),
-        other_admin=person(other_group, "赵六-别的群主", role=MembershipRole.ADMIN),
+        speaker=make_person(group, "李东衡-关天数据-产品-上海"),
+        member=make_person(group, "王芳-云汇支付-架构"),
+        admin=make_person(group, "周明远-群主", role=MembershipRole.OWNER),
+        outsider=make_person(other_group, "孙七-别的群"),
+        other_admin=make_person(other_group, "赵六-别的群主", role=MembershipRole.ADMIN),
         staff=SimpleNamespace(user=make_user(staff=True)),
     )
     world.share = make_share(group, world.speaker.member, topic="跨境支付的清算", status=ShareStatus.SCHEDULED, start=start)
