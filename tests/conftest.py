@@ -31,3 +31,10 @@ def embedded_redis(tmp_path_factory):
     yield f"unix://{var_dir / 'redis.sock'}?db=0"
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    """A test client logged in as a site operator (staff)."""
+    client.force_login(django_user_model.objects.create_user(username="operator", password="pw-for-tests-1", is_staff=True))
+    return client

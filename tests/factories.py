@@ -76,3 +76,20 @@ def make_person(group: Group, nickname: str, *, role=MembershipRole.MEMBER, **fi
     member = make_member(nickname, user=user)
     membership = make_membership(group, member, role=role, **fields)
     return SimpleNamespace(user=user, member=member, membership=membership)
+
+
+def make_cast() -> SimpleNamespace:
+    """Everyone a permission test needs: a group's speaker, member and owner, a member and an
+    admin of another group, and a staff user (``.staff.user``); plus both groups."""
+    group = make_group(slug="prodarch", name="支付产品群")
+    other_group = make_group(slug="devarch", name="支付开发群")
+    return SimpleNamespace(
+        group=group,
+        other_group=other_group,
+        speaker=make_person(group, "李东衡-关天数据-产品-上海"),
+        member=make_person(group, "王芳-云汇支付-架构"),
+        admin=make_person(group, "周明远-群主", role=MembershipRole.OWNER),
+        outsider=make_person(other_group, "孙七-别的群"),
+        other_admin=make_person(other_group, "赵六-别的群主", role=MembershipRole.ADMIN),
+        staff=SimpleNamespace(user=make_user(staff=True)),
+    )

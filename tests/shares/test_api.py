@@ -11,12 +11,6 @@ pytestmark = pytest.mark.django_db
 URL = reverse("api:share-list")
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(make_user(staff=True))
-    return client
-
-
 def make_name(member, name, *, group=None, source=NameSource.HEADER):
     return Name.objects.create(member=member, group=group, name=name, normalized=name.lower(), source=source)
 

@@ -12,18 +12,16 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from community.models import MembershipRole, MessageKind, Name, NameSource, RecordedDay, Visibility
+from community.models import MessageKind, Name, NameSource, RecordedDay, Visibility
 from shares.archive import PARAGRAPH_GAP, is_http_url, talk_blocks, text_html
 from shares.models import TalkMessage, TalkPart
 from tests.factories import (
     at,
-    make_group,
+    make_cast,
     make_member,
     make_message,
-    make_person,
     make_share,
     make_sign_in,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -35,18 +33,7 @@ DAY = "2018-05-20"
 
 @pytest.fixture
 def world():
-    group = make_group(slug="prodarch", name="支付产品群")
-    other_group = make_group(slug="devarch", name="支付开发群")
-    return SimpleNamespace(
-        group=group,
-        other_group=other_group,
-        speaker=make_person(group, "李东衡-关天数据-产品-上海"),
-        member=make_person(group, "王芳-云汇支付-架构"),
-        admin=make_person(group, "周明远-群主", role=MembershipRole.OWNER),
-        outsider=make_person(other_group, "孙七-别的群"),
-        other_admin=make_person(other_group, "赵六-别的群主", role=MembershipRole.ADMIN),
-        staff=SimpleNamespace(user=make_user(staff=True)),
-    )
+    return make_cast()
 
 
 def client_for(world, role):

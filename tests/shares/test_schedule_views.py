@@ -2,18 +2,17 @@
 conflicting edits, and the number of queries a page costs."""
 
 import datetime as dt
-from types import SimpleNamespace
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from community.models import MembershipRole, Visibility
+from community.models import Visibility
 from shares.models import Share, SharePreferredDate, ShareRevision, ShareStatus
 from shares.selectors import announcement_text, week_schedule_text
 from shares.services import share_edit, share_register, share_schedule
-from tests.factories import SHANGHAI, make_group, make_person, make_user
+from tests.factories import SHANGHAI, make_cast
 
 pytestmark = pytest.mark.django_db
 
@@ -27,17 +26,8 @@ def today():
 
 @pytest.fixture
 def world():
-    group = make_group(slug="prodarch", name="支付产品群")
-    other_group = make_group(slug="devarch", name="支付开发群")
-    world = SimpleNamespace(
-        group=group,
-        speaker=make_person(group, "李东衡-关天数据-产品-上海"),
-        member=make_person(group, "王芳-云汇支付-架构"),
-        admin=make_person(group, "周明远-群主", role=MembershipRole.OWNER),
-        outsider=make_person(other_group, "孙七-别的群"),
-        other_admin=make_person(other_group, "赵六-别的群主", role=MembershipRole.ADMIN),
-        staff=SimpleNamespace(user=make_user(staff=True)),
-    )
+    world = make_cast()
+    group = world.group
     world.share = share_register(group=group, speaker=world.speaker.member, topic="跨境支付的清算", abstract="**清算**",
                                  preferred_days=[today() + dt.timedelta(days=7)], by=world.speaker.user)
     share_schedule(share=world.share, day=today() + dt.timedelta(days=7), by=world.admin.user)

@@ -2,7 +2,6 @@
 sign in and close sign-in, what the share page shows, and a later import of the same day."""
 
 import datetime as dt
-from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,17 +9,17 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from community.models import Membership, MembershipRole, Name, NameSource
+from community.models import Membership, Name, NameSource
 from community.names import normalize_name
 from shares.models import Origin, Share, ShareStatus, SignIn
 from shares.services import sign_in_close, sign_in_record, sign_in_window
 from tests.factories import (
     SHANGHAI,
     at,
+    make_cast,
     make_group,
     make_member,
     make_membership,
-    make_person,
     make_share,
     make_sign_in,
     make_user,
@@ -34,17 +33,8 @@ START = at("2030-03-04", "19:30")
 
 
 def build_world(start):
-    group = make_group(slug="prodarch", name="支付产品群")
-    other_group = make_group(slug="devarch", name="支付开发群")
-    world = SimpleNamespace(
-        group=group,
-        speaker=make_person(group, "李东衡-关天数据-产品-上海"),
-        member=make_person(group, "王芳-云汇支付-架构"),
-        admin=make_person(group, "周明远-群主", role=MembershipRole.OWNER),
-        outsider=make_person(other_group, "孙七-别的群"),
-        other_admin=make_person(other_group, "赵六-别的群主", role=MembershipRole.ADMIN),
-        staff=SimpleNamespace(user=make_user(staff=True)),
-    )
+    world = make_cast()
+    group = world.group
     world.share = make_share(group, world.speaker.member, topic="跨境支付的清算", status=ShareStatus.SCHEDULED, start=start)
     return world
 
