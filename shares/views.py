@@ -88,6 +88,7 @@ def markdown_html(text: str) -> str:
 class Access:
     is_admin: bool
     member_id: int | None
+    is_member: bool = True  # the schedule's pages are for members only
 
 
 def _group_access(request, group_slug: str) -> tuple[Group, Access]:
