@@ -1,6 +1,9 @@
 from django.contrib import admin
 
 from .models import (
+    Application,
+    AuditEntry,
+    Flag,
     Group,
     Invitation,
     Member,
@@ -10,6 +13,7 @@ from .models import (
     Message,
     Name,
     NameLink,
+    NicknameReminder,
     RecordedDay,
 )
 
@@ -111,3 +115,42 @@ class InvitationAdmin(admin.ModelAdmin):
     list_display = ["member", "group", "created_by", "created_at", "expires_at", "used_at"]
     raw_id_fields = ["member"]
     readonly_fields = ["token_hash", "used_at", "used_by"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Decisions are made in the review queue, where each is audited: the admin site only shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Flag)
+class FlagAdmin(ReadOnlyAdmin):
+    list_display = ["membership", "group", "rule", "status", "as_of", "created_at", "decided_by"]
+    list_filter = ["group", "rule", "status"]
+    list_select_related = ["membership__member", "group", "decided_by"]
+
+
+@admin.register(NicknameReminder)
+class NicknameReminderAdmin(ReadOnlyAdmin):
+    list_display = ["membership", "nickname", "sent_at", "recorded_by"]
+    list_select_related = ["membership__member", "membership__group", "recorded_by"]
+
+
+@admin.register(Application)
+class ApplicationAdmin(ReadOnlyAdmin):
+    list_display = ["name", "company", "position", "group", "status", "created_at", "decided_by"]
+    list_filter = ["group", "status"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "group", "actor", "action", "target", "reason"]
+    list_filter = ["group", "action"]
+    list_select_related = ["group", "actor"]

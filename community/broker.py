@@ -71,3 +71,23 @@ def wait_for_redis(url: str, *, process: subprocess.Popen | None = None, timeout
             if time.monotonic() > deadline:
                 raise RuntimeError(f"redis at {url} did not answer within {timeout:.0f}s") from None
             time.sleep(0.05)
+
+
+def crontab_from_text(text: str, *, setting: str):
+    """A Celery crontab from ``minute hour day-of-month month day-of-week`` (a crontab line);
+    a malformed line stops the start with the setting's name and the reason."""
+    from celery.schedules import crontab
+    from django.core.exceptions import ImproperlyConfigured
+
+    fields = text.split()
+    if len(fields) != 5:
+        raise ImproperlyConfigured(
+            f"{setting}={text!r}: a crontab line has five fields (minute hour day-of-month month day-of-week)"
+        )
+    minute, hour, day_of_month, month, day_of_week = fields
+    try:
+        schedule = crontab(minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month,
+                           day_of_week=day_of_week)
+    except (ValueError, TypeError) as error:
+        raise ImproperlyConfigured(f"{setting}={text!r}: {error}") from None
+    return schedule

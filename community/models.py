@@ -407,3 +407,155 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} ({'used' if self.used_at else 'open'})"
+
+
+# --- Group rules: flags for reminder or removal, reminders sent, the waiting list, the audit log ---
+
+
+class FlagRule(models.TextChoices):
+    SILENT = "silent", _("silent")
+    NEVER_SHARED = "never_shared", _("never shared")
+    NICKNAME = "nickname", _("nickname")
+
+
+class FlagStatus(models.TextChoices):
+    REMINDER_DUE = "reminder_due", _("reminder due")
+    OPEN = "open", _("open")
+    APPROVED = "approved", _("approved")
+    DISMISSED = "dismissed", _("dismissed")
+    EXEMPTED = "exempted", _("exempted")
+    RESOLVED = "resolved", _("resolved")
+
+
+# A flag in one of these is still waiting for the member or for an admin.
+ACTIVE_FLAG_STATUSES = (FlagStatus.REMINDER_DUE, FlagStatus.OPEN)
+# An admin decided: the flag stays as it is until the decision is reversed.
+DECIDED_FLAG_STATUSES = (FlagStatus.APPROVED, FlagStatus.DISMISSED, FlagStatus.EXEMPTED)
+
+
+class FlagQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE_FLAG_STATUSES)
+
+
+class Flag(models.Model):
+    """A membership that a group rule says should be reminded or removed, with the evidence.
+
+    ``evidence_key`` names the evidence (the last message day, the joining day, the nickname):
+    a flag an admin dismissed is not raised again for the same evidence."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="flags")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="flags")
+    rule = models.CharField(_("rule"), max_length=12, choices=FlagRule.choices)
+    status = models.CharField(_("status"), max_length=12, choices=FlagStatus.choices, default=FlagStatus.OPEN)
+    evidence = models.JSONField(_("evidence"), default=dict)
+    evidence_key = models.CharField(_("evidence key"), max_length=200)
+    as_of = models.DateField(_("as of"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    objects = FlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["group", "rule", "-created_at", "id"]
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        constraints = [
+            # One live flag per membership and rule: concurrent evaluations cannot add a second.
+            models.UniqueConstraint(
+                fields=["membership", "rule"], condition=Q(status__in=["reminder_due", "open"]),
+                name="flag_one_active_per_rule",
+            ),
+        ]
+        indexes = [models.Index(fields=["group", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.membership} {self.rule} ({self.status})"
+
+
+class NicknameReminder(models.Model):
+    """A reminder to fix the nickname, sent in WeChat and recorded here by an admin."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="nickname_reminders")
+    nickname = models.CharField(_("nickname reminded"), max_length=200)
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["membership", "sent_at"]
+        verbose_name = _("nickname reminder")
+        verbose_name_plural = _("nickname reminders")
+        indexes = [models.Index(fields=["membership", "nickname"])]
+
+    def __str__(self) -> str:
+        return f"{self.membership} {self.sent_at:%Y-%m-%d}"
+
+
+class ApplicationStatus(models.TextChoices):
+    WAITING = "waiting", _("waiting")
+    ACCEPTED = "accepted", _("accepted")
+    DECLINED = "declined", _("declined")
+
+
+class Application(models.Model):
+    """Someone waiting for a seat in a full group, with the share they would give."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="applications")
+    name = models.CharField(_("name"), max_length=100)
+    company = models.CharField(_("company"), max_length=100)
+    position = models.CharField(_("role"), max_length=100)
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    wechat_id = models.CharField(_("WeChat id"), max_length=100)
+    share_topic = models.CharField(_("the share you would give"), max_length=300)
+    share_abstract = models.TextField(_("what it would cover"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.WAITING
+    )
+    created_at = models.DateTimeField(_("applied"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    member = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="applications")
+
+    class Meta:
+        ordering = ["group", "created_at", "id"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        constraints = [
+            # One waiting application per WeChat id per group.
+            models.UniqueConstraint(
+                fields=["group", "wechat_id"], condition=Q(status="waiting"), name="application_one_waiting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}-{self.company} → {self.group}"
+
+
+class AuditEntry(models.Model):
+    """Every decision and rule change: who, when, what, why."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="audit_entries", null=True, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    action = models.CharField(_("action"), max_length=40)
+    target = models.CharField(_("about"), max_length=300, blank=True)
+    flag = models.ForeignKey(Flag, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries")
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [models.Index(fields=["group", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target}"

@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from community.broker import broker_urls
+from community.broker import broker_urls, crontab_from_text
 from community.env import env
 from community.settings.safety import INSECURE_SECRET_KEY
 
@@ -152,7 +152,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 2}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# The group rules run daily for every group; the time is a crontab line ("minute hour day
+# month weekday", in TIME_ZONE) that operators change without touching code.
+FLAG_MEMBERS_SCHEDULE = env.str("FLAG_MEMBERS_SCHEDULE", "30 6 * * *")
+CELERY_BEAT_SCHEDULE: dict = {
+    "flag-members": {"task": "community.tasks.task_flags_evaluate_all", "schedule": crontab_from_text(
+        FLAG_MEMBERS_SCHEDULE, setting="FLAG_MEMBERS_SCHEDULE")},
+}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -161,6 +167,8 @@ else:
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "community@localhost")
+# Where the site is reached, for links in e-mails sent outside a request (the flags digest).
+SITE_URL = env.str("SITE_URL", "http://localhost:8000")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
