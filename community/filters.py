@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import Group, Membership, MembershipRole, MembershipStatus, Name
+from .models import Flag, FlagRule, FlagStatus, Group, Membership, MembershipRole, MembershipStatus, Name
 
 
 class GroupSlugFilter(django_filters.ModelChoiceFilter):
@@ -41,3 +41,15 @@ class MemberFilter(django_filters.FilterSet):
         # EXISTS rather than a join on names: one row per membership, no DISTINCT.
         known_name = Name.objects.filter(member_id=OuterRef("member_id"), name__icontains=value)
         return queryset.filter(Q(member__display_name__icontains=value) | Exists(known_name))
+
+
+class FlagFilter(django_filters.FilterSet):
+    """Flags of one group (``group`` required), by rule and status."""
+
+    group = GroupSlugFilter(required=True)
+    rule = django_filters.ChoiceFilter(choices=FlagRule.choices)
+    status = django_filters.ChoiceFilter(choices=FlagStatus.choices)
+
+    class Meta:
+        model = Flag
+        fields = ["group", "rule", "status"]

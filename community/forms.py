@@ -47,3 +47,49 @@ class GroupSettingsForm(forms.Form):
         label=_("announcement template"), widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Placeholders: {speaker} (group nickname), {topic}, {start} (HH:MM), {date} (YYYY-MM-DD)."),
     )
+    silence_days = forms.IntegerField(label=_("days of silence before flagging"), min_value=1, max_value=3650)
+    never_shared_grace_days = forms.IntegerField(
+        label=_("days after joining before 'never shared' counts"), min_value=0, max_value=3650
+    )
+    nickname_reminders = forms.IntegerField(label=_("reminders before removal"), min_value=0, max_value=10)
+    nickname_grace_days = forms.IntegerField(label=_("grace days after the last reminder"), min_value=0, max_value=365)
+    reason = forms.CharField(
+        label=_("reason for a change of the rules"), required=False, max_length=300,
+        help_text=_("Kept in the audit log with the change."),
+    )
+
+
+class FlagDecisionForm(forms.Form):
+    """A decision on one or more flags of a group (the review queue's bulk form)."""
+
+    DECISIONS = [("approve", _("approve removal")), ("dismiss", _("dismiss")), ("exempt", _("exempt")),
+                 ("reopen", _("reopen"))]
+
+    flags = forms.TypedMultipleChoiceField(coerce=int, label=_("flags"), widget=forms.MultipleHiddenInput)
+    decision = forms.ChoiceField(choices=DECISIONS, label=_("decision"))
+    reason = forms.CharField(label=_("reason"), required=False, max_length=300)
+    until = forms.DateField(label=_("exempt until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, flag_ids: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["flags"].choices = [(pk, pk) for pk in flag_ids]
+
+    def clean(self):
+        data = super().clean()
+        decision = data.get("decision")
+        if decision in ("dismiss", "exempt") and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Say why."))
+        if decision == "exempt" and not data.get("until"):
+            self.add_error("until", _("Give the day the exemption ends."))
+        return data
+
+
+class ApplicationForm(forms.ModelForm):
+    """The public form of someone waiting for a seat."""
+
+    class Meta:
+        from .models import Application
+
+        model = Application
+        fields = ["name", "company", "position", "city", "wechat_id", "share_topic", "share_abstract"]
+        widgets = {"share_abstract": forms.Textarea(attrs={"rows": 4})}

@@ -56,3 +56,36 @@ def memberships_with_members() -> QuerySet[Membership]:
         .prefetch_related(Prefetch("member__names", queryset=Name.objects.only("id", "member_id", "name")))
         .order_by("group_id", "nickname", "id")
     )
+
+
+# --- The seats: flags to review, reminders due, approved removals, the waiting list ---
+
+
+def flags_of_group(*, group: Group) -> QuerySet:
+    """The group's flags with their membership and member loaded (one query for any number)."""
+    from .models import Flag
+
+    return Flag.objects.filter(group=group).select_related("membership__member", "decided_by").order_by(
+        "rule", "membership__nickname", "id"
+    )
+
+
+def nickname_reminders_due(*, group: Group) -> QuerySet:
+    """Nickname flags for which a reminder is due: reminders not used up yet."""
+    from .models import FlagRule, FlagStatus
+
+    return (
+        flags_of_group(group=group)
+        .filter(rule=FlagRule.NICKNAME, status=FlagStatus.REMINDER_DUE,
+                evidence__reminders_sent__lt=group.nickname_reminders)
+    )
+
+
+def seats_of_group(*, group: Group) -> dict[str, int]:
+    """Capacity, active and pending memberships, and the seats free (never below zero)."""
+    counts = Membership.objects.filter(group=group).aggregate(
+        active=Count("id", filter=Q(status=MembershipStatus.ACTIVE)),
+        pending=Count("id", filter=Q(status=MembershipStatus.PENDING)),
+    )
+    return {"capacity": group.capacity, **counts,
+            "free": max(group.capacity - counts["active"] - counts["pending"], 0)}

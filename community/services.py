@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .bulk import rows_update
 from .models import (
+    AuditEntry,
     Group,
     Invitation,
     Member,
@@ -319,13 +320,16 @@ def account_create(*, member: Member, group: Group, username: str, password: str
     return _user_create_for_member(member=member, username=username, password=password, email=email)
 
 
-GROUP_SETTINGS = ("description", "share_time", "sign_in_lead_minutes", "announcement_template")
+GROUP_RULE_SETTINGS = ("silence_days", "never_shared_grace_days", "nickname_reminders", "nickname_grace_days")
+GROUP_SETTINGS = ("description", "share_time", "sign_in_lead_minutes", "announcement_template", *GROUP_RULE_SETTINGS)
 ANNOUNCEMENT_PLACEHOLDERS = ("{speaker}", "{topic}", "{start}")
 
 
 @transaction.atomic
-def group_settings_update(*, group: Group, by, **values) -> Group:
-    """A group's admins change its rhythm and announcement template (nothing else here)."""
+def group_settings_update(*, group: Group, by, reason: str = "", **values) -> Group:
+    """A group's admins change its rhythm, its announcement template and its rules' parameters
+    (nothing else here). A change of the rules is written to the audit log: who, when, from what
+    to what, and why (``reason``)."""
     if not is_group_admin(by, group):
         raise PermissionDenied
     unknown = set(values) - set(GROUP_SETTINGS)
@@ -338,8 +342,50 @@ def group_settings_update(*, group: Group, by, **values) -> Group:
             _("The announcement template must contain %(missing)s."), code="placeholders",
             params={"missing": "、".join(missing)},
         )
+    changed_rules = {
+        name: [getattr(group, name), value] for name, value in values.items()
+        if name in GROUP_RULE_SETTINGS and getattr(group, name) != value
+    }
     for name, value in values.items():
         setattr(group, name, value)
     group.full_clean()
     group.save(update_fields=list(values))
+    if changed_rules:
+        AuditEntry.objects.create(group=group, actor=by, action="rules_changed", target=group.name,
+                                  details=changed_rules, reason=reason[:300])
     return group
+
+
+@transaction.atomic
+def application_submit(*, group: Group, **fields):
+    """Someone asks for a seat (public form). One waiting application per WeChat id and group."""
+    from .models import Application
+
+    application = Application(group=group, **fields)
+    application.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError:
+        raise ValidationError(
+            _("An application with this WeChat id is already waiting for this group."), code="already_waiting"
+        ) from None
+    return application
+
+
+@transaction.atomic
+def application_decline(*, application, by, reason: str = ""):
+    """A group admin declines a waiting application (audited)."""
+    from .models import ApplicationStatus
+
+    if not is_group_admin(by, application.group):
+        raise PermissionDenied(_("Only the group's admins decide applications."))
+    if application.status != ApplicationStatus.WAITING:
+        raise ValidationError(_("This application was already decided."), code="decided")
+    application.status, application.decided_by, application.decided_at, application.reason = (
+        ApplicationStatus.DECLINED, by, timezone.now(), reason[:300],
+    )
+    application.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+    AuditEntry.objects.create(group=application.group, actor=by, action="application_declined",
+                              target=f"{application.name}-{application.company}", reason=reason[:300])
+    return application

@@ -6,7 +6,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from community import home, views
+from community.api.flags import FlagDecideAPI, FlagListAPI
 from community.api.members import MemberListAPI
+from shares import application_views
 from shares.api import ShareListAPI
 
 api_patterns = [
@@ -14,6 +16,8 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("shares/", ShareListAPI.as_view(), name="share-list"),
     path("members/", MemberListAPI.as_view(), name="member-list"),
+    path("flags/", FlagListAPI.as_view(), name="flag-list"),
+    path("flags/<int:pk>/decide/", FlagDecideAPI.as_view(), name="flag-decide"),
 ]
 
 urlpatterns = [
@@ -24,6 +28,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("community.account_urls")),
     path("g/<slug:group_slug>/settings/", views.group_settings, name="group_settings"),
+    path("g/<slug:group_slug>/seats/applications/<int:pk>/accept/", application_views.accept, name="application_accept"),
+    path("g/<slug:group_slug>/", include("community.seats_urls")),
     path("g/<slug:group_slug>/members/", include("community.directory_urls")),
     path("g/<slug:group_slug>/names/", include("community.identity_urls")),
     path("g/<slug:group_slug>/talks/<int:pk>/", include("shares.talk_edit_urls")),

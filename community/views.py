@@ -22,7 +22,7 @@ def group_settings(request, group_slug: str):
     form = GroupSettingsForm(request.POST or None, initial={name: getattr(group, name) for name in GROUP_SETTINGS})
     if request.method == "POST" and form.is_valid():
         try:
-            group_settings_update(group=group, by=request.user, **form.cleaned_data)
+            group_settings_update(group=group, by=request.user, **form.cleaned_data)  # includes the reason
         except ValidationError as error:
             form.add_error("announcement_template" if error.code == "placeholders" else None, error)
         else:

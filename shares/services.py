@@ -13,8 +13,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.bulk import rows_update
-from community.models import Group, Member, Membership, MembershipStatus, Visibility
+from community.models import (
+    Application,
+    ApplicationStatus,
+    AuditEntry,
+    Group,
+    Member,
+    Membership,
+    MembershipStatus,
+    Visibility,
+)
 from community.permissions import is_group_admin, membership_of
+from community.selectors import seats_of_group
 from community.services import register_member_mover
 
 from .models import Origin, Share, SharePreferredDate, ShareRevision, ShareStatus, SignIn, TalkMessage, TalkPart
@@ -244,15 +254,18 @@ def _changed(share: Share, *, action: str, by, note: str = "", edited: set[str] 
 
 @transaction.atomic
 def share_register(*, group: Group, speaker: Member, topic: str, abstract: str = "",
-                   preferred_days: list[dt.date] | tuple[dt.date, ...] = (), by) -> Share:
+                   preferred_days: list[dt.date] | tuple[dt.date, ...] = (), by, pending_ok: bool = False) -> Share:
     """Register a proposed share (origin web, members only) with up to three preferred days.
 
     Allowed for the speaker's own login while an active member of the group, or for a group
-    admin registering on someone's behalf; the speaker must be an active member of the group.
+    admin registering on someone's behalf; the speaker must be an active member of the group
+    (or, with ``pending_ok``, an accepted applicant whose membership is pending).
     Records revision 1, "registered"."""
     if not is_group_admin(by, group) and not (_is_own(by, speaker) and membership_of(by, group) is not None):
         raise PermissionDenied(_("Only the speaker or a group admin may register this share."))
-    if not _has_membership(group, speaker, active=True):
+    if not _has_membership(group, speaker, active=True) and not (
+        pending_ok and Membership.objects.filter(group=group, member=speaker, status=MembershipStatus.PENDING).exists()
+    ):
         raise ValidationError(_("The speaker is not an active member of this group."), code="not_member")
     days = sorted(set(preferred_days))
     if len(days) > MAX_PREFERRED_DAYS:
@@ -486,4 +499,44 @@ def sign_in_close(*, share: Share, by, now: dt.datetime | None = None) -> Share:
     _sign_in_is_open(share, now)
     share.sign_in_closed_at = now
     Share.objects.filter(pk=share.pk).update(sign_in_closed_at=now)
+    return share
+
+
+@transaction.atomic
+def application_accept(*, application: Application, by) -> Share:
+    """A group admin accepts someone waiting for a seat: a member (found by WeChat id, or new)
+    with a pending membership of the group, and the share they committed to, registered.
+    Refused when the group has no free seat. Audited."""
+    if not is_group_admin(by, application.group):
+        raise PermissionDenied(_("Only the group's admins decide applications."))
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    group = application.group
+    if application.status != ApplicationStatus.WAITING:
+        raise ValidationError(_("This application was already decided."), code="decided")
+    if seats_of_group(group=group)["free"] < 1:
+        raise ValidationError(_("The group has no free seat: approve a removal first."), code="full")
+    nickname = "-".join(part for part in (application.name, application.company, application.position, application.city) if part)
+    member = Member.objects.filter(wechat_id=application.wechat_id).first()
+    if member is None:
+        member = Member.objects.create(
+            display_name=nickname, name=application.name, company=application.company,
+            position=application.position, city=application.city, wechat_id=application.wechat_id,
+        )
+    membership, created = Membership.objects.get_or_create(
+        group=group, member=member,
+        defaults={"nickname": nickname, "status": MembershipStatus.PENDING, "joined_at": timezone.now()},
+    )
+    if not created:
+        if membership.status == MembershipStatus.ACTIVE:
+            raise ValidationError(_("This person is already a member of the group."), code="already_member")
+        membership.status = MembershipStatus.PENDING
+        membership.save(update_fields=["status"])
+    share = share_register(group=group, speaker=member, topic=application.share_topic,
+                           abstract=application.share_abstract, by=by, pending_ok=True)
+    application.status, application.decided_by, application.decided_at, application.member = (
+        ApplicationStatus.ACCEPTED, by, timezone.now(), member,
+    )
+    application.save(update_fields=["status", "decided_by", "decided_at", "member"])
+    AuditEntry.objects.create(group=group, actor=by, action="application_accepted",
+                              target=nickname, details={"member": member.pk, "share": share.pk})
     return share

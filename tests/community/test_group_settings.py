@@ -12,6 +12,7 @@ from tests.factories import at, make_group, make_member, make_membership, make_s
 
 pytestmark = pytest.mark.django_db
 
+RULES = {"silence_days": "60", "never_shared_grace_days": "60", "nickname_reminders": "2", "nickname_grace_days": "7"}
 TEMPLATE = "【分享预告】{date} {start} 由 @{speaker} 分享《{topic}》，请准时签到。"
 
 
@@ -65,7 +66,8 @@ def test_group_settings_page_permissions(world, client, who, get_status, post_st
     if who != "anonymous":
         client.force_login(users[who])
     url = "/g/prodarch/settings/"
-    data = {"description": "", "share_time": "20:30", "sign_in_lead_minutes": "20", "announcement_template": TEMPLATE}
+    data = {"description": "", "share_time": "20:30", "sign_in_lead_minutes": "20", "announcement_template": TEMPLATE,
+                **RULES}
     assert client.get(url).status_code == get_status
     response = client.post(url, data)
     assert response.status_code == post_status
@@ -81,3 +83,39 @@ def test_group_settings_post_needs_csrf_token(world):
     client.force_login(users["admin"])
     response = client.post("/g/prodarch/settings/", {"share_time": "20:30"})
     assert response.status_code == 403
+
+
+def test_rule_change_is_audited_with_before_after_and_reason(world):
+    from community.models import AuditEntry
+
+    group, users = world
+    group_settings_update(group=group, by=users["admin"], silence_days=90, nickname_reminders=2, reason="群已不满员")
+
+    group.refresh_from_db()
+    entry = AuditEntry.objects.get()
+    assert group.silence_days == 90
+    assert (entry.action, entry.actor, entry.reason, entry.details) == (
+        "rules_changed", users["admin"], "群已不满员", {"silence_days": [60, 90]}
+    )
+
+
+def test_settings_change_without_rule_change_is_not_audited(world):
+    from community.models import AuditEntry
+
+    group, users = world
+    group_settings_update(group=group, by=users["admin"], share_time=dt.time(20, 0), silence_days=60)
+    assert AuditEntry.objects.count() == 0
+
+
+def test_rule_settings_form_rejects_zero_silence_days(world):
+    group, users = world
+    client = Client()
+    client.force_login(users["admin"])
+    data = {
+        "share_time": "19:30", "sign_in_lead_minutes": 15, "announcement_template": group.announcement_template,
+        "silence_days": 0, "never_shared_grace_days": 60, "nickname_reminders": 2, "nickname_grace_days": 7,
+    }
+    response = client.post(f"/g/{group.slug}/settings/", data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"silence_days": ["Ensure this value is greater than or equal to 1."]}
+    assert Group.objects.get(pk=group.pk).silence_days == 60

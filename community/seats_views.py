@@ -1,0 +1,204 @@
+"""The seats: the admins' review queue of flags, reminders due, approved removals (CSV), the
+audit log, and the waiting list (whose public form is the only page here open to anyone).
+
+Every page but the application form is for the group's admins (and staff): others get 403,
+anonymous visitors the login page. Views validate, call one service, and say what happened.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from .flags import flags_decide, nickname_reminders_record
+from .forms import ApplicationForm, FlagDecisionForm
+from .models import (
+    ACTIVE_FLAG_STATUSES,
+    Application,
+    ApplicationStatus,
+    AuditEntry,
+    Flag,
+    FlagRule,
+    FlagStatus,
+    Group,
+)
+from .permissions import is_group_admin
+from .selectors import flags_of_group, nickname_reminders_due, seats_of_group
+from .services import application_decline, application_submit
+
+REMINDER_TEXT = "请按群规把群昵称改为「姓名-公司-岗位-地区」，例如：张三-某某支付-产品经理-上海。谢谢配合！"
+
+
+def _admin_group(request, group_slug: str) -> Group:
+    group = get_object_or_404(Group, slug=group_slug)
+    if not is_group_admin(request.user, group):
+        raise PermissionDenied
+    return group
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@login_required
+@require_GET
+def seats(request, group_slug: str):
+    """Open flags by rule with their evidence, the reminders due, and the waiting list."""
+    group = _admin_group(request, group_slug)
+    flags = list(flags_of_group(group=group).filter(status=FlagStatus.OPEN))
+    rules = [(rule, label, [flag for flag in flags if flag.rule == rule]) for rule, label in FlagRule.choices]
+    return render(request, "community/seats/queue.html", {
+        "group": group,
+        "access": {"is_admin": True, "is_member": True},
+        "rules": rules,
+        "open_count": len(flags),
+        "reminders_due": nickname_reminders_due(group=group).count(),
+        "seats": seats_of_group(group=group),
+        "applications": list(Application.objects.filter(group=group, status=ApplicationStatus.WAITING)),
+        "decisions": FlagDecisionForm.DECISIONS,
+        "today": timezone.now().astimezone(group.tz).date(),
+    })
+
+
+@login_required
+@require_POST
+def decide(request, group_slug: str):
+    """One decision on the flags ticked (all or nothing)."""
+    group = _admin_group(request, group_slug)
+    flag_ids = list(Flag.objects.filter(group=group).values_list("pk", flat=True))
+    form = FlagDecisionForm(request.POST, flag_ids=flag_ids)
+    back = request.POST.get("next") == "decided" and "seats_decided" or "seats"
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return redirect(back, group_slug=group.slug)
+    data = form.cleaned_data
+    arguments = {}
+    if data["decision"] in ("dismiss", "exempt", "reopen", "approve"):
+        arguments["reason"] = data.get("reason") or ""
+    if data["decision"] == "exempt":
+        arguments["until"] = data["until"]
+    chosen = list(Flag.objects.filter(group=group, pk__in=data["flags"]).order_by("pk"))
+    try:
+        flags_decide(flags=chosen, decision=data["decision"], by=request.user, **arguments)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("Decided: %(count)d flag(s).") % {"count": len(chosen)})
+    return redirect(back, group_slug=group.slug)
+
+
+@login_required
+@require_GET
+def decided(request, group_slug: str):
+    """Decided and resolved flags, newest first, each of them reversible."""
+    group = _admin_group(request, group_slug)
+    flags = flags_of_group(group=group).exclude(status__in=ACTIVE_FLAG_STATUSES).order_by("-updated_at", "-id")
+    page = Paginator(flags, 50).get_page(request.GET.get("page"))
+    return render(request, "community/seats/decided.html", {
+        "group": group, "access": {"is_admin": True, "is_member": True}, "page": page,
+    })
+
+
+@login_required
+def reminders(request, group_slug: str):
+    """The reminders due, as one message to paste in WeChat; a button records they were sent."""
+    group = _admin_group(request, group_slug)
+    due = list(nickname_reminders_due(group=group))
+    if request.method == "POST":
+        chosen = {int(pk) for pk in request.POST.getlist("flags") if pk.isdigit()}
+        memberships = [flag.membership for flag in due if flag.pk in chosen]
+        if not memberships:
+            messages.error(request, _("Tick the members you reminded."))
+        else:
+            nickname_reminders_record(group=group, memberships=memberships, by=request.user)
+            messages.success(request, _("Recorded: %(count)d reminder(s) sent.") % {"count": len(memberships)})
+        return redirect("seats_reminders", group_slug=group.slug)
+    mentions = " ".join(f"@{flag.membership.nickname}" for flag in due)
+    return render(request, "community/seats/reminders.html", {
+        "group": group, "access": {"is_admin": True, "is_member": True}, "due": due,
+        "text": f"{mentions} {REMINDER_TEXT}" if due else "",
+    })
+
+
+@login_required
+@require_GET
+def removals_csv(request, group_slug: str):
+    """Approved removals, as the names appear in WeChat, for the owner to act on."""
+    group = _admin_group(request, group_slug)
+    flags = flags_of_group(group=group).filter(status=FlagStatus.APPROVED).order_by("decided_at", "id")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{group.slug}-removals.csv"'
+    response.write("\ufeff")  # lets spreadsheet programs read the file as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(["nickname", "name", "company", "rule", "approved_at", "approved_by", "reason", "evidence"])
+    labels = dict(FlagRule.choices)
+    for flag in flags:
+        member = flag.membership.member
+        writer.writerow([
+            _csv_cell(flag.membership.nickname or member.display_name), _csv_cell(member.name),
+            _csv_cell(member.company), str(labels[flag.rule]),
+            flag.decided_at.astimezone(group.tz).strftime("%Y-%m-%d %H:%M") if flag.decided_at else "",
+            _csv_cell(flag.decided_by.get_username() if flag.decided_by else ""), _csv_cell(flag.reason),
+            _csv_cell("; ".join(f"{key}={value}" for key, value in flag.evidence.items() if value is not None)),
+        ])
+    return response
+
+
+def _csv_cell(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula (names come from the chat record)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@login_required
+@require_GET
+def audit(request, group_slug: str):
+    """Every decision and rule change of the group: who, when, what, why."""
+    group = _admin_group(request, group_slug)
+    entries = AuditEntry.objects.filter(group=group).select_related("actor").order_by("-at", "-id")
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "community/seats/audit.html", {
+        "group": group, "access": {"is_admin": True, "is_member": True}, "page": page,
+    })
+
+
+def apply(request, group_slug: str):
+    """The public application form for a seat in the group."""
+    group = get_object_or_404(Group, slug=group_slug)
+    form = ApplicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                application_submit(group=group, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error("wechat_id" if error.code == "already_waiting" else None, error)
+        else:
+            return render(request, "community/seats/applied.html", {"group": group})
+    return render(request, "community/seats/apply.html", {
+        "group": group, "form": form, "seats": seats_of_group(group=group),
+    })
+
+
+@login_required
+@require_POST
+def application_decline_view(request, group_slug: str, pk: int):
+    group = _admin_group(request, group_slug)
+    application = get_object_or_404(Application, group=group, pk=pk)
+    try:
+        application_decline(application=application, by=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("The application was declined."))
+    return redirect("seats", group_slug=group.slug)
