@@ -14,10 +14,11 @@ import signal
 import sys
 import time
 
-from . import Figure, import_speed
+from . import Figure, import_speed, rules_speed
 
 BENCHMARKS = {
     "import": "first import, re-import of unchanged files, peak memory, linearity (importer.services)",
+    "rules": "group rules over 1k/100k and 10k memberships/1M messages: seconds and queries (community.flags)",
 }
 DEFAULT_SIZES = "10k,100k"
 
@@ -119,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         if "import" in selected:
             import_speed.run(sizes=sizes, repeat=args.repeat, database=args.database, profile_dir=profile_dir,
                              emit=emit, log=log)
+        if "rules" in selected:
+            rules_speed.run(database=args.database, repeat=args.repeat, emit=emit, log=log)
     except import_speed.BenchmarkError as error:
         print(f"benchmark could not run: {error}", file=sys.stderr)
         return 1

@@ -422,3 +422,32 @@ def test_concurrent_evaluations_create_each_flag_once():
 
     assert errors == []
     assert Flag.objects.filter(group=group).count() == 20
+
+
+def test_task_retries_a_temporary_database_error_and_logs_it(group, monkeypatch, caplog):
+    from django.db import OperationalError
+
+    calls = []
+
+    def locked(**kwargs):
+        calls.append(kwargs)
+        raise OperationalError("database is locked")
+
+    from celery.exceptions import Retry
+
+    monkeypatch.setattr("community.tasks.group_flags_evaluate", locked)
+    with pytest.raises(Retry, match=r"Retry in \d+s: OperationalError"):  # scheduled again, with backoff
+        task_group_flags_evaluate.apply(kwargs={"group_id": group.pk}, throw=True)
+    assert len(calls) == 1
+    assert task_group_flags_evaluate.max_retries == 5
+    assert "flags: group prodarch: temporary database error, retry 1" in caplog.text
+
+
+def test_task_failure_is_logged_not_silent(group, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise ValueError("bad evidence")
+
+    monkeypatch.setattr("community.tasks.group_flags_evaluate", broken)
+    with pytest.raises(ValueError, match="bad evidence"):
+        task_group_flags_evaluate.apply(kwargs={"group_id": group.pk}, throw=True)
+    assert "flags: evaluating group prodarch failed" in caplog.text
