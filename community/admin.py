@@ -15,6 +15,7 @@ from .models import (
     NameLink,
     NicknameReminder,
     RecordedDay,
+    RuleEvaluation,
 )
 
 
@@ -154,3 +155,8 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["at", "group", "actor", "action", "target", "reason"]
     list_filter = ["group", "action"]
     list_select_related = ["group", "actor"]
+
+
+@admin.register(RuleEvaluation)
+class RuleEvaluationAdmin(ReadOnlyAdmin):
+    list_display = ["group", "as_of", "ran_at"]

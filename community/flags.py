@@ -36,6 +36,7 @@ from .models import (
     MembershipStatus,
     NicknameReminder,
     RecordedDay,
+    RuleEvaluation,
 )
 from .permissions import is_group_admin
 from .rules import Finding, Gap, MembershipFacts, RuleParams, membership_findings
@@ -174,10 +175,25 @@ def group_flags_evaluate(*, group: Group, as_of: dt.date | None = None, dry_run:
                            details={"rule": flag.rule, "as_of": as_of.isoformat()}, reason=_("The member complies again."))
                 for flag in result.resolved
             ])
+        summary = {"as_of": as_of, "ran_at": now, "counts": result.counts(), "gaps": _gaps_summary(result)}
+        if not RuleEvaluation.objects.filter(group=group).update(**summary):  # the group's row, kept current
+            RuleEvaluation.objects.create(group=group, **summary)
         if result.created:
             created_ids = [flag.membership_id for flag in result.created]
             transaction.on_commit(lambda: flags_digest_send(group_id=group.pk, membership_ids=created_ids))
     return result
+
+
+def _gaps_summary(result: Evaluation) -> dict:
+    """Who could not be judged for silence, and which days of the record are missing."""
+    if not result.gaps:
+        return {}
+    return {
+        "members": sorted(result.names.get(gap.membership_id, "?") for gap in result.gaps)[:100],
+        "member_count": len(result.gaps),
+        "first_missing": min(gap.first_missing for gap in result.gaps).isoformat(),
+        "last_missing": max(gap.last_missing for gap in result.gaps).isoformat(),
+    }
 
 
 def _apply_finding(result: Evaluation, flag: Flag | None, fact: MembershipFacts, finding: Finding, group: Group,

@@ -478,6 +478,24 @@ class Flag(models.Model):
         return f"{self.membership} {self.rule} ({self.status})"
 
 
+class RuleEvaluation(models.Model):
+    """The last evaluation of a group's rules: as of which day, what it did, and the gaps that
+    kept silence from being judged (shown to the admins beside the flags)."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="rule_evaluation")
+    as_of = models.DateField(_("as of"))
+    ran_at = models.DateTimeField(_("ran"), default=timezone.now)
+    counts = models.JSONField(_("counts"), default=dict)
+    gaps = models.JSONField(_("gaps"), default=dict, help_text=_("members not judged for silence, and the days missing"))
+
+    class Meta:
+        verbose_name = _("rule evaluation")
+        verbose_name_plural = _("rule evaluations")
+
+    def __str__(self) -> str:
+        return f"{self.group} as of {self.as_of}"
+
+
 class NicknameReminder(models.Model):
     """A reminder to fix the nickname, sent in WeChat and recorded here by an admin."""
 

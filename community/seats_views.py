@@ -31,6 +31,7 @@ from .models import (
     FlagRule,
     FlagStatus,
     Group,
+    RuleEvaluation,
 )
 from .permissions import is_group_admin
 from .selectors import flags_of_group, nickname_reminders_due, seats_of_group
@@ -67,6 +68,7 @@ def seats(request, group_slug: str):
         "applications": list(Application.objects.filter(group=group, status=ApplicationStatus.WAITING)),
         "decisions": FlagDecisionForm.DECISIONS,
         "today": timezone.now().astimezone(group.tz).date(),
+        "evaluation": RuleEvaluation.objects.filter(group=group).first(),
     })
 
 

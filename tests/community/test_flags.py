@@ -209,7 +209,7 @@ def test_left_and_removed_members_are_not_evaluated(group):
 def test_evaluation_queries_do_not_grow_with_members(group, django_assert_num_queries):
     silent_member(group)
     group_flags_evaluate(group=group)  # one live flag: the next run only reads
-    with django_assert_num_queries(9) as one:  # 7 reads + the savepoint pair
+    with django_assert_num_queries(10) as one:  # 7 reads, 1 update, the savepoint pair
         group_flags_evaluate(group=group)
     for n in range(2):
         silent_member(group, f"张{n}-银联-产品")
@@ -451,3 +451,19 @@ def test_task_failure_is_logged_not_silent(group, monkeypatch, caplog):
     with pytest.raises(ValueError, match="bad evidence"):
         task_group_flags_evaluate.apply(kwargs={"group_id": group.pk}, throw=True)
     assert "flags: evaluating group prodarch failed" in caplog.text
+
+
+def test_last_evaluation_is_kept_with_its_gaps_one_row_per_group():
+    from community.models import RuleEvaluation
+
+    group = make_group()
+    record(group, dt.date(2018, 1, 1), LAST_DAY, skip={dt.date(2018, 6, 1), dt.date(2018, 6, 2)})
+    silent_member(group)
+    group_flags_evaluate(group=group)
+    group_flags_evaluate(group=group)
+
+    evaluation = RuleEvaluation.objects.get(group=group)
+    assert evaluation.as_of == LAST_DAY
+    assert evaluation.counts["gaps"] == 1
+    assert evaluation.gaps == {"members": ["王芳-云汇支付-架构-上海"], "member_count": 1,
+                               "first_missing": "2018-06-01", "last_missing": "2018-06-02"}
