@@ -14,10 +14,11 @@ import signal
 import sys
 import time
 
-from . import Figure, import_speed, rules_speed
+from . import Figure, archive_pages, import_speed, rules_speed
 
 BENCHMARKS = {
     "import": "first import, re-import of unchanged files, peak memory, linearity (importer.services)",
+    "archive": "talk page (1,500 messages), archive list and search over the imported 100k (shares.search)",
     "rules": "group rules over 1k/100k and 10k memberships/1M messages: seconds and queries (community.flags)",
 }
 DEFAULT_SIZES = "10k,100k"
@@ -75,8 +76,9 @@ def _interrupt(signum, frame):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description="Run the benchmarks and print their figures.")
     parser.add_argument("--only", choices=sorted(BENCHMARKS), help="run only this benchmark")
-    parser.add_argument("--sizes", default=DEFAULT_SIZES,
-                        help=f"corpus sizes in messages, comma-separated (default {DEFAULT_SIZES}; 1M is opt-in)")
+    parser.add_argument("--sizes",
+                        help=f"corpus sizes in messages, comma-separated (default {DEFAULT_SIZES} for import, "
+                             f"{import_speed.size_label(archive_pages.DEFAULT_SIZE)} for archive; 1M is opt-in)")
     parser.add_argument("--repeat", type=int, help="runs per size, median reported (default 3, and 1 for 1M and up)")
     parser.add_argument("--database", default="sqlite",
                         help="'sqlite' (a fresh file per run, the default) or a PostgreSQL URL: a fresh database "
@@ -90,9 +92,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<10} {what}")
         return 0
     try:
-        sizes = [import_speed.parse_size(s) for s in args.sizes.split(",") if s.strip()]
+        given = [import_speed.parse_size(s) for s in args.sizes.split(",") if s.strip()] if args.sizes else None
     except ValueError as error:
         parser.error(str(error))
+    sizes = given or [import_speed.parse_size(s) for s in DEFAULT_SIZES.split(",")]
     if args.repeat is not None and args.repeat < 1:
         parser.error("--repeat must be at least 1")
 
@@ -107,19 +110,22 @@ def main(argv: list[str] | None = None) -> int:
         figures.extend(new)
 
     database = "sqlite" if args.database.startswith("sqlite") else "PostgreSQL"
+    selected = [args.only] if args.only else list(BENCHMARKS)
+    shown = given or (sizes if "import" in selected else [archive_pages.DEFAULT_SIZE])
     print(f"benchmarks on {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"{database}; sizes {', '.join(import_speed.size_label(s) for s in sizes)}", flush=True)
+          f"{database}; sizes {', '.join(import_speed.size_label(s) for s in shown)}", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     profile_dir = None
     if args.profile:
         profile_dir = import_speed.CACHE / "profiles"
         profile_dir.mkdir(parents=True, exist_ok=True)
-    selected = [args.only] if args.only else list(BENCHMARKS)
     try:
         if "import" in selected:
             import_speed.run(sizes=sizes, repeat=args.repeat, database=args.database, profile_dir=profile_dir,
                              emit=emit, log=log)
+        if "archive" in selected:
+            archive_pages.run(sizes=given, repeat=args.repeat, database=args.database, emit=emit, log=log)
         if "rules" in selected:
             rules_speed.run(database=args.database, repeat=args.repeat, emit=emit, log=log)
     except import_speed.BenchmarkError as error:

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from community.placeholder import not_yet
+from community import directory_views
 
 urlpatterns = [
-    path("", not_yet, name="member_directory"),
+    path("", directory_views.directory, name="member_directory"),
 ]

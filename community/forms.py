@@ -93,3 +93,62 @@ class ApplicationForm(forms.ModelForm):
         model = Application
         fields = ["name", "company", "position", "city", "wechat_id", "share_topic", "share_abstract"]
         widgets = {"share_abstract": forms.Textarea(attrs={"rows": 4})}
+
+
+# Who is who: the forms of a group's admins. They check the shape of the input (ids, a
+# reason); the services check the rules (same member twice, another group's member, …).
+
+REASON_HELP = _("Kept with the decision, for the other admins.")
+
+
+def _reason_field(*, required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=_("Reason"), max_length=200, required=required, help_text=REASON_HELP,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 200}),
+        error_messages={"required": _("Give a reason: it is kept with the decision.")},
+    )
+
+
+class NameLinkDecisionForm(forms.Form):
+    """Confirm (one person: which side is kept) or reject (two people) a suggested link."""
+
+    decision = forms.ChoiceField(choices=[("confirm", _("Same person: merge")), ("reject", _("Two people: reject"))])
+    keep = forms.ChoiceField(
+        label=_("Keep"), required=False, choices=[("member", _("the first")), ("other", _("the second"))],
+    )
+    reason = _reason_field(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "confirm":
+            if not data.get("keep"):
+                self.add_error("keep", _("Choose which member is kept."))
+            if not data.get("reason"):
+                self.add_error("reason", _("Give a reason: it is kept with the decision."))
+        return data
+
+
+class MemberMergeForm(forms.Form):
+    """Two members (the one kept, the one merged into it) and why."""
+
+    keep = forms.IntegerField(widget=forms.HiddenInput)
+    other = forms.IntegerField(widget=forms.HiddenInput)
+    reason = _reason_field()
+
+
+class MemberSplitForm(forms.Form):
+    """A member, the names of it that belong to someone else, and why."""
+
+    member = forms.IntegerField(widget=forms.HiddenInput)
+    names = forms.TypedMultipleChoiceField(
+        label=_("Names to split off"), coerce=int, widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choose at least one name to split off."),
+            "invalid_choice": _("Every name to split off must be a name of this member in this group."),
+        },
+    )
+    reason = _reason_field()
+
+    def __init__(self, *args, name_choices: list[tuple[int, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["names"].choices = list(name_choices)

@@ -2,11 +2,11 @@
 
 from django.urls import path
 
-from community.placeholder import not_yet
+from community import identity_views
 
 urlpatterns = [
-    path("", not_yet, name="name_links"),
-    path("links/<int:pk>/decide/", not_yet, name="name_link_decide"),
-    path("merge/", not_yet, name="member_merge"),
-    path("split/", not_yet, name="member_split"),
+    path("", identity_views.name_links, name="name_links"),
+    path("links/<int:pk>/decide/", identity_views.name_link_decide, name="name_link_decide"),
+    path("merge/", identity_views.member_merge, name="member_merge"),
+    path("split/", identity_views.member_split_view, name="member_split"),
 ]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+import datetime as dt
+from dataclasses import dataclass
 
-from .models import Group, Membership, MembershipRole, MembershipStatus, Name
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from .models import Group, Membership, MembershipRole, MembershipStatus, Name, RecordedDay
+from .names import NicknameParts, parse_nickname
 
 
 def user_member_id(user) -> int | None:
@@ -89,3 +93,49 @@ def seats_of_group(*, group: Group) -> dict[str, int]:
     )
     return {"capacity": group.capacity, **counts,
             "free": max(group.capacity - counts["active"] - counts["pending"], 0)}
+
+
+# --- The member directory ---
+
+def directory_memberships(*, group: Group, include_inactive: bool) -> QuerySet[Membership]:
+    """The group's memberships for its directory, each with its member loaded, by nickname
+    then id. Active ones only, unless ``include_inactive`` (the admins' view: pending, left and
+    removed too). One query, whatever the size of the group."""
+    memberships = Membership.objects.filter(group=group).select_related("member").order_by("nickname", "id")
+    return memberships if include_inactive else memberships.filter(status=MembershipStatus.ACTIVE)
+
+
+def last_recorded_day(group: Group) -> dt.date | None:
+    """The group's latest recorded (imported) day: "today" for the rules' evidence, since the
+    record can lag behind the calendar."""
+    return RecordedDay.objects.filter(group=group).aggregate(last=Max("day"))["last"]
+
+
+@dataclass(frozen=True)
+class DirectoryRow:
+    """A membership as the directory shows it, with the rule evidence worked out.
+
+    ``last_message_day`` is in the group's time zone; ``days_silent`` counts from it to the
+    group's last recorded day (None when the member never spoke or nothing is recorded);
+    ``nickname_parts`` is the nickname read as ``姓名-公司-岗位[-地区]``, None when it does not
+    follow that form."""
+
+    membership: Membership
+    last_message_day: dt.date | None
+    days_silent: int | None
+    nickname_parts: NicknameParts | None
+
+    @property
+    def member(self):
+        return self.membership.member
+
+
+def directory_rows(memberships, *, group: Group, as_of: dt.date | None) -> list[DirectoryRow]:
+    """The directory's rows for ``memberships`` (no query beyond evaluating them)."""
+    rows = []
+    for membership in memberships:
+        last_day = group.local_day(membership.last_message_at) if membership.last_message_at else None
+        silent = max((as_of - last_day).days, 0) if last_day is not None and as_of is not None else None
+        rows.append(DirectoryRow(membership=membership, last_message_day=last_day, days_silent=silent,
+                                 nickname_parts=parse_nickname(membership.nickname)))
+    return rows

@@ -3,7 +3,11 @@
 Every write with a rule or a side effect goes through a function here (or in the
 services of the app that owns the data). Nothing here imports ``shares`` or ``importer``:
 apps that hold rows pointing at a member register a mover with
-``register_member_mover`` so that a merge moves them too, in the same transaction.
+``register_member_mover`` so that a merge moves them too, in the same transaction; a
+splitter with ``register_member_splitter`` so that a split does; a refresher with
+``register_facts_refresher`` to recompute the facts they keep on memberships after an
+admin's decision; and a counter with ``register_member_counter`` so that the pages can say
+what a merge will move.
 """
 
 from __future__ import annotations
@@ -35,18 +39,52 @@ from .models import (
     Name,
     NameLink,
     NameLinkStatus,
+    NameSource,
 )
 from .names import is_weak_name, normalize_name, parse_nickname
 from .permissions import is_group_admin
 
 MemberMover = Callable[[Member, Member], None]
 _member_movers: list[MemberMover] = []
+# ``splitter(*, source, new, group, messages, by, reason) -> {label: count}``; see member_split.
+MemberSplitter = Callable[..., "dict[str, int] | None"]
+_member_splitters: list[MemberSplitter] = []
+# ``counter(member_ids) -> {member_id: {label: count}}``: an app's rows that a merge would move.
+MemberCounter = Callable[[list[int]], "dict[int, dict[str, int]]"]
+_member_counters: list[MemberCounter] = []
+# ``refresher(*, group_id)``: recomputes the facts an app keeps on a group's memberships.
+FactsRefresher = Callable[..., None]
+_facts_refreshers: list[FactsRefresher] = []
 
 
 def register_member_mover(mover: MemberMover) -> None:
     """Register ``mover(into, other)``: it repoints an app's rows from ``other`` to ``into``."""
     if mover not in _member_movers:
         _member_movers.append(mover)
+
+
+def register_member_splitter(splitter: MemberSplitter) -> None:
+    """Register ``splitter(*, source, new, group, messages, by, reason)``: on a split, it moves
+    an app's rows that belong with the ``messages`` now sent by ``new`` (a queryset) from
+    ``source`` to ``new``, in the split's transaction, and returns what it moved by label.
+    The facts are recomputed afterwards (``register_facts_refresher``)."""
+    if splitter not in _member_splitters:
+        _member_splitters.append(splitter)
+
+
+def register_facts_refresher(refresher: FactsRefresher) -> None:
+    """Register ``refresher(*, group_id)``: after an admin's merge or split, it recomputes
+    the facts its app keeps on the group's memberships (the shares given, the sign-ins).
+    The importer's own merges do not call it: an import refreshes every fact once, at its end."""
+    if refresher not in _facts_refreshers:
+        _facts_refreshers.append(refresher)
+
+
+def register_member_counter(counter: MemberCounter) -> None:
+    """Register ``counter(member_ids)``: for each member, the number of an app's rows that
+    point at it, by label (``{"sign_ins": 3, "shares": 1}``), in a constant number of queries."""
+    if counter not in _member_counters:
+        _member_counters.append(counter)
 
 
 def member_parts_update(*, member: Member, nickname: str) -> bool:
@@ -123,8 +161,7 @@ def member_merge(*, into: Member, other: Member, evidence: dict, reason: str = "
         else:
             _merge_membership(existing, membership)
     NameLink.objects.filter(Q(member=other, other=into) | Q(member=into, other=other)).delete()
-    NameLink.objects.filter(member=other).update(member=into)
-    NameLink.objects.filter(other=other).update(other=into)
+    _name_links_move(into, other)
     for mover in _member_movers:
         mover(into, other)
     if other.user_id and not into.user_id:
@@ -136,17 +173,52 @@ def member_merge(*, into: Member, other: Member, evidence: dict, reason: str = "
         evidence=evidence, reason=reason, automatic=automatic, by=by,
     )
     MemberMerge.objects.filter(into=other).update(into=into)
+    # A split keeps its two sides apart (the importer reads these records): ``other``'s side is ``into``'s now.
+    MemberMerge.objects.filter(action=MemberMerge.Action.SPLIT, merged_member_id=other.pk).update(merged_member_id=into.pk)
     other.delete()
     return record
 
 
-def name_link_suggest(*, member: Member, other: Member, group_id: int | None, evidence: dict) -> None:
-    """Keep a weak candidate link for an admin to confirm or reject (never twice for a pair)."""
+def _name_links_move(into: Member, other: Member) -> None:
+    """``other``'s links become ``into``'s, stored as (lower id, higher id). A third member
+    linked to both keeps one link: a decided one (a rejection must survive) over a suggestion."""
+    links = list(NameLink.objects.filter(Q(member=other) | Q(other=other)))
+    if not links:
+        return
+    third_of = {link.pk: link.other_id if link.member_id == other.pk else link.member_id for link in links}
+    mine = {
+        link.other_id if link.member_id == into.pk else link.member_id: link
+        for link in NameLink.objects.filter(
+            Q(member=into, other_id__in=third_of.values()) | Q(other=into, member_id__in=third_of.values())
+        )
+    }
+    for link in links:
+        third = third_of[link.pk]
+        existing = mine.get(third)
+        if existing is not None:
+            if existing.status != NameLinkStatus.SUGGESTED or link.status == NameLinkStatus.SUGGESTED:
+                link.delete()
+                continue
+            existing.delete()
+        link.member_id, link.other_id = sorted([into.pk, third])
+        link.save(update_fields=["member", "other"])
+        mine[third] = link
+
+
+def name_link_suggest(*, member: Member, other: Member, group_id: int | None, evidence: dict) -> bool:
+    """Keep a weak candidate link for an admin to confirm or reject. Never twice for a pair,
+    in either order: a pair already linked (suggested, or rejected by an admin) is left as it
+    is. Returns True when a suggestion was created."""
     first, second = sorted([member.pk, other.pk])
-    NameLink.objects.get_or_create(
-        member_id=first, other_id=second,
-        defaults={"group_id": group_id, "evidence": evidence, "status": NameLinkStatus.SUGGESTED},
-    )
+    if NameLink.objects.filter(Q(member_id=first, other_id=second) | Q(member_id=second, other_id=first)).exists():
+        return False
+    try:
+        with transaction.atomic():
+            NameLink.objects.create(member_id=first, other_id=second, group_id=group_id, evidence=evidence,
+                                    status=NameLinkStatus.SUGGESTED)
+    except IntegrityError:  # suggested meanwhile by another import
+        return False
+    return True
 
 
 def membership_facts_refresh(*, group_id: int, member_ids: Iterable[int] | None = None) -> int:
@@ -201,6 +273,227 @@ def membership_leave(*, membership: Membership, left_at: dt.datetime | None = No
 
 def is_strong_name(name: str) -> bool:
     return not is_weak_name(name) and bool(normalize_name(name))
+
+
+# Who is who: a group's admins confirm or reject suggested links, merge and split members.
+
+REASON_MAX_LENGTH = 200  # MemberMerge.reason
+_EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
+# Where a name was seen, as evidence of what others call a member in a group (as the importer ranks them).
+_NICKNAME_RANK = {NameSource.ROSTER: 3, NameSource.MENTION: 2, NameSource.QUOTE: 2, NameSource.HEADER: 1}
+
+
+def member_rows_count(member_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """For each member: its messages, names and memberships, and every registered app's rows
+    (sign-ins, shares, …): what a merge would move. Three queries plus the apps' counters."""
+    ids = list(member_ids)
+    counts: dict[int, dict[str, int]] = {pk: {"messages": 0, "names": 0, "memberships": 0} for pk in ids}
+    for label, model, column in (("messages", Message, "sender_id"), ("names", Name, "member_id"),
+                                 ("memberships", Membership, "member_id")):
+        rows = model.objects.filter(**{f"{column}__in": ids}).order_by().values_list(column).annotate(n=Count("id"))
+        for pk, n in rows.values_list(column, "n"):
+            counts[pk][label] = n
+    for counter in _member_counters:
+        for pk, found in counter(ids).items():
+            counts.setdefault(pk, {}).update(found)
+    return counts
+
+
+def _facts_refresh(*, group_id: int, member_ids: list[int]) -> None:
+    membership_facts_refresh(group_id=group_id, member_ids=member_ids)
+    for refresher in _facts_refreshers:
+        refresher(group_id=group_id)
+
+
+def _decision_reason(*, group: Group, by, reason: str, required: bool = True) -> str:
+    """The rule every decision starts with: only the group's admins (and staff) decide, and
+    say why; returns the reason, stripped."""
+    if not is_group_admin(by, group):
+        raise PermissionDenied(_("Only an admin of the group can decide who is who in it."))
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise ValidationError(_("Give a reason: it is kept with the decision."), code="reason_required")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(_("The reason is too long (at most %(max)d characters)."), code="reason_too_long",
+                              params={"max": REASON_MAX_LENGTH})
+    return reason
+
+
+def _merge_decided(*, group: Group, into_id: int, other_id: int, by, reason: str, evidence: dict,
+                   require_membership: bool) -> MemberMerge:
+    """The checks and the merge behind both a confirmed link and a merge chosen by hand."""
+    if into_id == other_id:
+        raise ValidationError(_("Choose two different members: a member cannot be merged with itself."),
+                              code="same_member")
+    # Locked, so that two admins merging the same member at once do one merge, not two.
+    members = {m.pk: m for m in Member.objects.select_for_update().filter(pk__in=[into_id, other_id])}
+    if len(members) != 2:
+        raise ValidationError(_("One of the two members no longer exists: it was merged meanwhile."),
+                              code="member_gone")
+    into, other = members[into_id], members[other_id]
+    if require_membership and not getattr(by, "is_staff", False):
+        found = set(Membership.objects.filter(group=group, member_id__in=[into_id, other_id]).values_list("member_id", flat=True))
+        if found != {into_id, other_id}:
+            raise ValidationError(_("Both members must be members of this group."), code="not_in_group")
+    if into.user_id and other.user_id:
+        raise ValidationError(
+            _("Both members have a login: a merge would leave one login without its member. Ask a site operator."),
+            code="two_logins",
+        )
+    counts = member_rows_count([other_id])[other_id]
+    record = member_merge(
+        into=into, other=other, evidence={"group": group.pk, "counts": counts, **evidence},
+        reason=reason, by=by, automatic=False,
+    )
+    # The record, not the sums of the two memberships, is the truth of the facts (a sign-in
+    # both members had for one share counts once).
+    for group_id in Membership.objects.filter(member=into).values_list("group_id", flat=True):
+        _facts_refresh(group_id=group_id, member_ids=[into.pk])
+    return record
+
+
+@transaction.atomic
+def member_merge_manual(*, group: Group, into: Member, other: Member, by, reason: str) -> MemberMerge:
+    """An admin of ``group`` (or staff) merges ``other`` into ``into``, saying why.
+
+    Both must be members of the group (staff: any two members), different, and not both
+    linked to a login. In one transaction, ``member_merge`` moves messages, names,
+    memberships, sign-ins and shares, and deletes ``other``; the facts of ``into``'s
+    memberships are recomputed, the apps' too (``register_facts_refresher``). Recorded as a manual
+    ``MemberMerge`` with who, why, the group and the counts of what moved. Raises
+    ``PermissionDenied`` or ``ValidationError``, having written nothing."""
+    reason = _decision_reason(group=group, by=by, reason=reason)
+    return _merge_decided(group=group, into_id=into.pk, other_id=other.pk, by=by, reason=reason,
+                          evidence={"rule": "merged by an admin"}, require_membership=True)
+
+
+def _open_link(link: NameLink, group: Group) -> NameLink:
+    found = NameLink.objects.select_for_update().filter(pk=link.pk, group=group).first()
+    if found is None:
+        raise ValidationError(_("This suggestion no longer exists: its members were merged meanwhile."),
+                              code="link_gone")
+    if found.status != NameLinkStatus.SUGGESTED:
+        raise ValidationError(_("This suggestion was already decided."), code="link_decided")
+    return found
+
+
+@transaction.atomic
+def name_link_confirm(*, link: NameLink, group: Group, keep: str, by, reason: str) -> MemberMerge:
+    """An admin confirms a suggested link of ``group``: the two members are one person.
+
+    ``keep`` is ``"member"`` or ``"other"``: which side of the link is kept. The other side
+    is merged into it as by ``member_merge_manual`` (memberships are not required: the
+    link is the group's own evidence), and the merge deletes the link; the record keeps it
+    (``evidence["name_link"]``: its id, evidence and date) with who and why."""
+    reason = _decision_reason(group=group, by=by, reason=reason)
+    if keep not in ("member", "other"):
+        raise ValidationError(_("Choose which member is kept."), code="keep_required")
+    link = _open_link(link, group)
+    into_id, other_id = (link.member_id, link.other_id) if keep == "member" else (link.other_id, link.member_id)
+    evidence = {
+        "rule": "suggested link confirmed",
+        "name_link": {"id": link.pk, "evidence": link.evidence, "suggested_at": link.created_at.isoformat()},
+    }
+    return _merge_decided(group=group, into_id=into_id, other_id=other_id, by=by, reason=reason,
+                          evidence=evidence, require_membership=False)
+
+
+@transaction.atomic
+def name_link_reject(*, link: NameLink, group: Group, by, reason: str = "") -> NameLink:
+    """An admin rejects a suggested link of ``group``: two people. The link stays, rejected,
+    with who and when (and the reason, if given, in ``evidence["reject_reason"]``): the
+    importer never suggests the pair again nor merges it."""
+    reason = _decision_reason(group=group, by=by, reason=reason, required=False)
+    link = _open_link(link, group)
+    link.status, link.decided_by, link.decided_at = NameLinkStatus.REJECTED, by, timezone.now()
+    if reason:
+        link.evidence = {**link.evidence, "reject_reason": reason}
+    link.save(update_fields=["status", "decided_by", "decided_at", "evidence"])
+    return link
+
+
+def _best_name(names: Iterable[Name], rank: dict[str, int]) -> Name | None:
+    return max(names, key=lambda n: (rank.get(n.source, 0), n.last_seen or _EPOCH, n.times_seen, n.pk), default=None)
+
+
+@transaction.atomic
+def member_split(*, member: Member, names: Iterable[Name], group: Group, by, reason: str) -> MemberMerge:
+    """An admin of ``group`` (or staff) splits names that belong to someone else off ``member``.
+
+    ``names`` are ``Name`` rows of ``member`` in ``group``; with each, the member's other rows
+    of the same name in that group (other sources) go too. In one transaction: a new member
+    (display name and parts from the split names) gets those names, the group's messages sent
+    under them (``normalize_name(sender_name)``) and a membership in the group (active,
+    joined when first seen); every registered splitter moves its app's rows (sign-ins of
+    those messages, talks mostly given under those names); both memberships' facts are
+    recomputed. Recorded as ``MemberMerge(action=split, into=the new member,
+    merged_member_id=member)`` with the names, the group and the counts: the importer keeps
+    the two apart on re-import. Raises ``PermissionDenied`` or ``ValidationError``, having
+    written nothing."""
+    reason = _decision_reason(group=group, by=by, reason=reason)
+    chosen_ids = {name.pk for name in names}
+    if not chosen_ids:
+        raise ValidationError(_("Choose at least one name to split off."), code="no_names")
+    member = Member.objects.select_for_update().filter(pk=member.pk).first()
+    if member is None:
+        raise ValidationError(_("This member no longer exists: it was merged meanwhile."), code="member_gone")
+    chosen = list(Name.objects.filter(pk__in=chosen_ids, member=member, group=group))
+    if len(chosen) != len(chosen_ids):
+        raise ValidationError(_("Every name to split off must be a name of this member in this group."),
+                              code="name_not_of_member")
+    normalized = {name.normalized for name in chosen}
+    moving = list(Name.objects.filter(member=member, group=group, normalized__in=normalized))
+    staying = list(Name.objects.filter(member=member).exclude(pk__in=[name.pk for name in moving]))
+    if not staying:
+        raise ValidationError(_("These are all the member's names: there is nothing left to split them from."),
+                              code="all_names")
+    header = _best_name(moving, {NameSource.HEADER: 2, NameSource.ROSTER: 1, NameSource.MANUAL: 1})
+    new = Member(display_name=header.name[:200])
+    member_parts_update(member=new, nickname=header.name)
+    new.save()
+    Name.objects.filter(pk__in=[name.pk for name in moving]).update(member=new)
+
+    sender_names = [
+        sender_name
+        for sender_name in Message.objects.filter(group=group, sender=member).order_by()
+        .values_list("sender_name", flat=True).distinct()
+        if normalize_name(sender_name) in normalized
+    ]
+    moved_messages = Message.objects.filter(group=group, sender=member, sender_name__in=sender_names).update(sender=new)
+    messages = Message.objects.filter(group=group, sender=new)
+    first_message = messages.order_by("sent_at").values_list("sent_at", flat=True).first()
+    joined_at = min(filter(None, [first_message, *(name.first_seen for name in moving)]), default=timezone.now())
+    nickname = _best_name(moving, _NICKNAME_RANK)
+    membership = Membership.objects.create(group=group, member=new, nickname=nickname.name, joined_at=joined_at)
+    MembershipPeriod.objects.create(membership=membership, joined_at=joined_at)
+
+    # The member keeps a name of its own: neither its display name nor its group nickname may be a split one.
+    old_display_name = member.display_name
+    if normalize_name(member.display_name) in normalized:
+        best = _best_name(staying, {NameSource.HEADER: 2, NameSource.ROSTER: 1, NameSource.MANUAL: 1})
+        # The parts (name, company, …) came from the split name: they are the other person's.
+        member.display_name = best.name[:200]
+        member.name = member.company = member.position = member.city = ""
+        member_parts_update(member=member, nickname=best.name)
+        member.save(update_fields=["display_name", "name", "company", "position", "city"])
+    source_membership = Membership.objects.filter(group=group, member=member).first()
+    if source_membership is not None and normalize_name(source_membership.nickname) in normalized:
+        best = _best_name([name for name in staying if name.group_id == group.pk], _NICKNAME_RANK)
+        source_membership.nickname = best.name if best is not None else member.display_name
+        source_membership.save(update_fields=["nickname"])
+
+    counts = {"names": len(moving), "messages": moved_messages}
+    for splitter in _member_splitters:
+        counts.update(splitter(source=member, new=new, group=group, messages=messages, by=by, reason=reason) or {})
+    _facts_refresh(group_id=group.pk, member_ids=[member.pk, new.pk])
+    return MemberMerge.objects.create(
+        action=MemberMerge.Action.SPLIT, into=new, merged_name=old_display_name, merged_member_id=member.pk,
+        evidence={
+            "rule": "split by an admin", "group": group.pk, "from_member": member.pk,
+            "names": sorted({name.name for name in moving}), "normalized": sorted(normalized), "counts": counts,
+        },
+        reason=reason, automatic=False, by=by,
+    )
 
 
 # Logins for members: invitations and accounts created by a group's admins.

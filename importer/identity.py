@@ -15,6 +15,12 @@ transcript or roster shows, which member it belongs to — on evidence only:
 Weak names (``王``, ``Daniel``) never merge on their own: a candidate link too weak to
 merge is kept as a ``NameLink`` suggestion. Every automatic link is recorded with its
 evidence as a ``MemberMerge``.
+
+Admins' decisions win over evidence. Two members an admin split apart (a ``MemberMerge``
+with action split) or whose suggested link an admin rejected are kept apart: never merged
+(not even by a merged-export pair), never suggested again; and a name split off a member
+never links to that member again. The resolver reads these decisions once, with two
+queries, when it loads a group (not per name).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from community.models import Member, MemberMerge, Membership, Name, NameSource
+from community.models import Member, MemberMerge, Membership, Name, NameLink, NameLinkStatus, NameSource
 from community.names import is_weak_name, name_core, normalize_name, parse_nickname
 from community.services import member_merge, member_parts_update, name_link_suggest
 
@@ -71,6 +77,10 @@ class IdentityResolver:
     owner_known: bool = False
     # member id -> joined_at of the group's memberships, read once (None: not read yet).
     joined: dict[int, dt.datetime | None] | None = None
+    # Admins' decisions: pairs of members to keep apart, and the names split off a member in
+    # this group (member id -> normalized names). None: not read yet.
+    apart: set[frozenset[int]] | None = None
+    split_off: dict[int, set[str]] = field(default_factory=dict)
 
     # Loading -----------------------------------------------------------------
 
@@ -97,7 +107,38 @@ class IdentityResolver:
         self.joined = None
         self.owner_known = False
         self.last_name_id = 0
+        self.apart = None
+        self.split_off.clear()
         self.refresh()
+
+    def _load_decisions(self) -> None:
+        """The pairs admins kept apart, and the names they split off, in two queries, read
+        when first needed (a run of unchanged files never reads them).
+
+        Every split and every rejected link counts, whatever its group: two people are two
+        people everywhere. Only the split names of this group bar a name from a member."""
+        self.apart = set()
+        self.split_off.clear()
+        splits = MemberMerge.objects.filter(action=MemberMerge.Action.SPLIT, merged_member_id__isnull=False)
+        for new_id, old_id, evidence in splits.order_by().values_list("into_id", "merged_member_id", "evidence"):
+            if new_id != old_id:  # merged back together by an admin since
+                self.apart.add(frozenset((new_id, old_id)))
+            if isinstance(evidence, dict) and evidence.get("group") == self.group_id:
+                self.split_off.setdefault(old_id, set()).update(evidence.get("normalized") or ())
+        rejected = NameLink.objects.filter(status=NameLinkStatus.REJECTED).values_list("member_id", "other_id")
+        self.apart.update(frozenset(pair) for pair in rejected)
+
+    def kept_apart(self, a: int, b: int) -> bool:
+        """An admin decided that members ``a`` and ``b`` are two people."""
+        if self.apart is None:
+            self._load_decisions()
+        return bool(self.apart) and frozenset((a, b)) in self.apart
+
+    def split_off_from(self, member_id: int) -> set[str]:
+        """The normalized names an admin split off ``member_id`` in this group."""
+        if self.apart is None:
+            self._load_decisions()
+        return self.split_off.get(member_id, set())
 
     def _index(self, name: str, normalized: str, member_id: int) -> None:
         self.by_norm.setdefault(normalized, member_id)
@@ -176,7 +217,9 @@ class IdentityResolver:
             )
         return self.other_groups[normalized]
 
-    def _linked(self, member_id: int, name: str, why: str) -> int:
+    def _linked(self, member_id: int, name: str, why: str) -> int | None:
+        if normalize_name(name) in self.split_off_from(member_id):
+            return None  # an admin split this name off that member: the evidence does not count
         MemberMerge.objects.create(
             into_id=member_id, merged_name=name, evidence={"rule": why, "name": name, "group": self.group_id},
         )
@@ -192,12 +235,13 @@ class IdentityResolver:
             bare = self.by_norm.get(core)
             if bare is not None and bare != member_id:
                 candidates.add(bare)
+        candidates = {other for other in candidates if not self.kept_apart(member_id, other)}
         for other in sorted(candidates)[:5]:
-            name_link_suggest(
+            if name_link_suggest(
                 member=Member(pk=member_id), other=Member(pk=other), group_id=self.group_id,
                 evidence={"name": name, "rule": "weak or ambiguous name", "group": self.group_id},
-            )
-            self.stats.suggestions += 1
+            ):
+                self.stats.suggestions += 1
 
     def _create_member(self, name: str) -> int:
         member = Member(display_name=name[:200], import_run=self.import_run)
@@ -231,12 +275,14 @@ class IdentityResolver:
         b_norm = normalize_name(other)
         b = self.by_norm.get(b_norm)
         evidence = {"rule": "merged-export pair", "names": [kept, other]}
+        if a is None or (b is not None and self.kept_apart(a, b)) or b_norm in self.split_off_from(a):
+            return  # an admin decided these are two people: the pair is no evidence
         if b is not None and b != a:
             cores_a, cores_b = self._cores(a), self._cores(b)
             if cores_a and cores_b and not cores_a & cores_b:
-                name_link_suggest(member=Member(pk=a), other=Member(pk=b), group_id=self.group_id,
-                                  evidence={**evidence, "why_not_merged": "the two members carry different names"})
-                self.stats.suggestions += 1
+                if name_link_suggest(member=Member(pk=a), other=Member(pk=b), group_id=self.group_id,
+                                     evidence={**evidence, "why_not_merged": "the two members carry different names"}):
+                    self.stats.suggestions += 1
                 return
             self.flush()  # the names in memory must be rows before they move
             member_merge(into=Member.objects.get(pk=a), other=Member.objects.get(pk=b), evidence=evidence)
@@ -270,6 +316,12 @@ class IdentityResolver:
                 if other in members:
                     members.discard(other)
                     members.add(into)
+        if self.apart:
+            self.apart = {
+                pair for pair in (frozenset(into if m == other else m for m in p) for p in self.apart) if len(pair) == 2
+            }
+        if other in self.split_off:
+            self.split_off.setdefault(into, set()).update(self.split_off.pop(other))
         if self.joined is not None and other in self.joined:
             joined = self.joined.pop(other)
             if into not in self.joined:

@@ -31,6 +31,7 @@ from community.names import normalize_name, parse_nickname
 from community.services import member_parts_update, membership_facts_refresh, membership_join, membership_leave
 from shares.models import Origin, Share, ShareStatus, SignIn
 from shares.services import TalkFound, membership_share_facts_refresh, talks_import_day
+from shares.tasks import talk_index_refresh_enqueue
 
 from . import sql
 from .detection import DetectedTalk
@@ -137,6 +138,12 @@ def transcripts_import(
             _import_all(group, sources, resolver, result, strict, progress)
     finally:
         _finish_run(run, result)
+    counts = result.counts
+    if not dry_run and counts.files_read > counts.files_skipped + counts.files_failed:
+        # The talk search index is built after the import has committed, by a worker: never
+        # inside the import. A broker that is down costs one failed attempt; the shares stay
+        # stale and the periodic refresh indexes them.
+        transaction.on_commit(talk_index_refresh_enqueue)
     return result
 
 

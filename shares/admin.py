@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import SchedulePage, SchedulePageRevision, Share, SharePreferredDate, ShareRevision, SignIn, TalkMessage
+from .models import (
+    SchedulePage,
+    SchedulePageRevision,
+    Share,
+    SharePreferredDate,
+    ShareRevision,
+    SignIn,
+    TalkIndex,
+    TalkIndexTerm,
+    TalkMessage,
+)
 
 
 class PreferredDateInline(admin.TabularInline):
@@ -54,3 +64,34 @@ class SchedulePageRevisionAdmin(admin.ModelAdmin):
 class SharePreferredDateAdmin(admin.ModelAdmin):
     list_display = ["share", "day"]
     raw_id_fields = ["share"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that a service builds (the search index): shown, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TalkIndex)
+class TalkIndexAdmin(ReadOnlyAdmin):
+    list_display = ["share", "version", "message_count", "term_count", "indexed_at"]
+    list_select_related = ["share"]
+    search_fields = ["share__topic"]
+
+
+@admin.register(TalkIndexTerm)
+class TalkIndexTermAdmin(ReadOnlyAdmin):
+    list_display = ["share", "term", "weight"]
+    list_filter = ["weight"]
+    list_select_related = ["share"]
+    search_fields = ["=term"]
+    raw_id_fields = ["share"]
+    # Hundreds of thousands of rows: no full count on every page.
+    show_full_result_count = False

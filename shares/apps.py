@@ -9,4 +9,4 @@ class SharesConfig(AppConfig):
 
     def ready(self):
         # Registers the mover that carries shares and sign-ins along when members merge.
-        from . import services  # noqa: F401
+        from . import member_moves, services  # noqa: F401  (member_moves: splits, facts after a decision)

@@ -8,18 +8,22 @@ only http(s) URLs ever become links; images from elsewhere are never embedded.
 from __future__ import annotations
 
 import datetime as dt
+import html as _html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from community.models import Group, Membership, Message, MessageKind, Name, RecordedDay
+from community.models import Group, Member, Membership, Message, MessageKind, Name, RecordedDay, Visibility
 
+# One definition of a safe URL, for the pages and the export.
+from .export import Item, Passage, TalkExport, is_http_url
 from .models import Share, ShareStatus, SignIn, TalkMessage, TalkPart
+
+# The mark in ``Share.edited_fields`` of a talk an admin deleted as false (``talk_delete``).
+DELETED = "deleted"
 
 # A pause longer than this in the speaker's messages starts a new paragraph.
 PARAGRAPH_GAP = dt.timedelta(minutes=3)
@@ -33,14 +37,10 @@ _TRAILING = ".,;:!?)]}"
 
 # --- Pure helpers ---
 
-def is_http_url(url: str) -> bool:
-    """True for an absolute http or https URL with a host; anything else (``javascript:``,
-    ``data:``, relative paths) is never put in an ``href``."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+def escape(text: str) -> str:
+    """``&<>"'`` escaped, as Django's ``escape`` does, as a plain string (the callers mark the
+    finished HTML safe once; Django's lazy-aware wrapper cost a third of a long talk's page)."""
+    return _html.escape(str(text))
 
 
 def link_html(url: str, text: str | None = None) -> SafeString:
@@ -48,13 +48,15 @@ def link_html(url: str, text: str | None = None) -> SafeString:
     A URL that is not http(s) is shown as plain text."""
     label = escape(url if text is None else text)
     if not is_http_url(url):
-        return label
+        return mark_safe(label)  # noqa: S308 - escaped above
     return mark_safe(f'<a href="{escape(url.strip())}" rel="nofollow noopener">{label}</a>')  # noqa: S308 - escaped above
 
 
 def text_html(text: str) -> SafeString:
     """The text escaped, with its http(s) URLs made into links (``rel="nofollow noopener"``)
     and its line breaks kept as ``<br>``. Nothing else of the text becomes markup."""
+    if "://" not in text:  # most messages: nothing to link
+        return mark_safe(escape(text).replace("\n", "<br>"))  # noqa: S308 - escaped
     pieces = []
     position = 0
     for match in _URL.finditer(text):
@@ -67,7 +69,7 @@ def text_html(text: str) -> SafeString:
     return mark_safe("".join(pieces).replace("\n", "<br>"))  # noqa: S308 - every piece is escaped
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Piece:
     """One message as it is shown: ``kind`` is the message's kind, ``html`` its safe rendering."""
 
@@ -75,6 +77,7 @@ class Piece:
     text: str
     url: str
     html: SafeString
+    sent_at: dt.datetime | None = None
 
 
 def message_piece(message: Message) -> Piece:
@@ -85,18 +88,62 @@ def message_piece(message: Message) -> Piece:
         html = mark_safe('<span class="muted">[image' + (" " + link_html(url) if url else "") + "]</span>")  # noqa: S308
     elif message.kind in (MessageKind.LINK, MessageKind.FILE):
         label = message.text or message.url
-        html = link_html(url, label) if url else escape(label)
+        html = link_html(url, label) if url else mark_safe(escape(label))  # noqa: S308 - escaped
         if message.kind == MessageKind.FILE:
             html = mark_safe(f'<span class="muted">[file]</span> {html}')  # noqa: S308 - escaped above
     elif message.kind == MessageKind.STICKER:
         html = mark_safe('<span class="muted">[sticker]</span>')
     else:
         html = text_html(message.text)
-    return Piece(kind=message.kind, text=message.text, url=url, html=html)
+    return Piece(kind=message.kind, text=message.text, url=url, html=html, sent_at=message.sent_at)
 
 
-def sender_label(message: Message) -> str:
+@dataclass(slots=True)
+class MessageRow:
+    """A message as the archive's pages read it: the columns they show, without a model object
+    (a long talk has thousands; building three model instances for each was most of the page)."""
+
+    id: int
+    sender_id: int | None
+    sender_name: str
+    sender_display: str | None
+    sent_at: dt.datetime
+    kind: str
+    text: str
+    url: str
+
+
+@dataclass(slots=True)
+class PartRow:
+    """A message's place in a talk (``TalkMessage`` as rows): ``part`` and the ``message``."""
+
+    part: str
+    message: MessageRow
+
+
+MESSAGE_COLUMNS = ("id", "sender_id", "sender_name", "sender__display_name", "sent_at", "kind", "text", "url")
+
+
+def message_rows(messages: QuerySet[Message]) -> list[MessageRow]:
+    """The messages of a queryset (ordered as it is) as ``MessageRow``s, in one query."""
+    return [MessageRow(*row) for row in messages.values_list(*MESSAGE_COLUMNS)]
+
+
+def talk_rows(*, share_id: int) -> list[PartRow]:
+    """The talk's messages (talk, interruptions, Q&A) in order, as rows, in one query."""
+    columns = ["part", *(f"message__{column}" for column in MESSAGE_COLUMNS)]
+    rows = (
+        TalkMessage.objects.filter(share_id=share_id)
+        .order_by("message__sent_at", "message_id")
+        .values_list(*columns)
+    )
+    return [PartRow(row[0], MessageRow(*row[1:])) for row in rows]
+
+
+def sender_label(message: Message | MessageRow) -> str:
     """The sender's display name when the record knows who it was, else the name in the record."""
+    if isinstance(message, MessageRow):
+        return message.sender_display or message.sender_name
     return message.sender.display_name if message.sender_id and message.sender else message.sender_name
 
 
@@ -114,6 +161,11 @@ class Block:
     @property
     def texts(self) -> list[str]:
         return [piece.text for piece in self.pieces]
+
+    @property
+    def html(self) -> SafeString:
+        """The block's messages, each already safe, side by side."""
+        return mark_safe(" ".join(piece.html for piece in self.pieces))  # noqa: S308 - pieces are escaped
 
 
 def talk_blocks(parts: Iterable[TalkMessage], *, speaker_id: int, gap: dt.timedelta = PARAGRAPH_GAP) -> list[Block]:
@@ -157,6 +209,20 @@ def message_lines(messages: Iterable[Message]) -> list[Line]:
     return [Line(message=m, sender=sender_label(m), piece=message_piece(m)) for m in messages if m.kind != MessageKind.EMPTY]
 
 
+def lines_html(lines: Iterable[Line], *, tz=None) -> SafeString:
+    """A list's ``<li>`` items (sender, text and, with ``tz``, the time), rendered here rather
+    than in the template: the day's discussion under a talk has hundreds."""
+    items = []
+    for line in lines:
+        time = ""
+        if tz is not None:
+            moment = line.message.sent_at
+            time = (f'<time class="muted" datetime="{moment.isoformat()}">'
+                    f'{moment.astimezone(tz).strftime("%H:%M")}</time> ')
+        items.append(f'<li>{time}<span class="sender">{escape(line.sender)}:</span> <span>{line.piece.html}</span></li>')
+    return mark_safe("".join(items))  # noqa: S308 - sender and text are escaped
+
+
 def day_lines(messages: Iterable[Message]) -> list[Line]:
     """A day's messages with the talks marked: each message carries its part and share (from
     the ``visible_parts`` prefetched on it), and the first message of a talk and of its Q&A
@@ -185,6 +251,11 @@ def local_day_bounds(group: Group, day: dt.date) -> tuple[dt.datetime, dt.dateti
     return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=group.tz)
 
 
+def talk_day(share: Share) -> dt.date:
+    """The day of the record a talk belongs to: its day, else the day it started (group time)."""
+    return share.day or share.started_at.astimezone(share.group.tz).date()
+
+
 # --- Selectors ---
 
 def _speaker_nickname() -> Subquery:
@@ -195,17 +266,17 @@ def _speaker_nickname() -> Subquery:
 
 def talks_for_page(*, visible: QuerySet[Share], group: Group) -> QuerySet[Share]:
     """The group's delivered shares among ``visible`` (``shares_visible_to``), ready for the
-    talk page: speaker, nickname, the speaker's names, sign-ins with their members and the
-    talk's messages (in order, with their senders) loaded."""
+    talk page: speaker, nickname, the speaker's names and sign-ins with their members loaded
+    (the talk's messages are read as rows by ``talk_rows``)."""
     return (
         visible.filter(group=group, status=ShareStatus.DELIVERED)
         .select_related("group", "speaker")
         .annotate(speaker_nickname=_speaker_nickname())
         .prefetch_related(
             Prefetch("speaker__names", queryset=Name.objects.only("id", "member_id", "name").order_by("name", "id")),
-            Prefetch("sign_ins", queryset=SignIn.objects.select_related("member").order_by("signed_at", "id")),
-            Prefetch("talk_messages", queryset=TalkMessage.objects.select_related("message__sender")
-                     .order_by("message__sent_at", "message_id")),
+            Prefetch("sign_ins", queryset=SignIn.objects.select_related("member").only(
+                "id", "share_id", "member_id", "signed_at", "member__id", "member__display_name",
+            ).order_by("signed_at", "id")),
         )
     )
 
@@ -226,8 +297,7 @@ def talk_neighbours(*, visible: QuerySet[Share], share: Share) -> tuple[Share | 
 def day_discussion(*, share: Share) -> QuerySet[Message]:
     """The messages of the talk's day (in the group's time zone) that are not part of its talk
     or Q&A, in order, with their senders."""
-    day = share.day or share.started_at.astimezone(share.group.tz).date()
-    start, end = local_day_bounds(share.group, day)
+    start, end = local_day_bounds(share.group, talk_day(share))
     return (
         Message.objects.filter(group_id=share.group_id, sent_at__gte=start, sent_at__lt=end)
         .exclude(talk_parts__share=share)
@@ -254,3 +324,79 @@ def recorded_day_neighbours(*, group: Group, day: dt.date) -> tuple[dt.date | No
     days = RecordedDay.objects.filter(group=group)
     return (days.filter(day__lt=day).order_by("-day").values_list("day", flat=True).first(),
             days.filter(day__gt=day).order_by("day").values_list("day", flat=True).first())
+
+
+def recorded_day_deleted_talks(*, group: Group, day: dt.date) -> list[Share]:
+    """The talks of the group's day that an admin deleted (for admins: to see and undo it)."""
+    shares = Share.objects.filter(group=group, day=day, status=ShareStatus.CANCELLED).order_by("started_at", "id")
+    return [share for share in shares.only("id", "topic", "edited_fields", "started_at") if DELETED in share.edited_fields]
+
+
+# --- The export and the corrections ---
+
+def talks_for_export(*, visible: QuerySet[Share], group: Group) -> QuerySet[Share]:
+    """The group's delivered shares among ``visible``, with the speaker loaded: what the
+    Markdown export needs besides the talk's messages (``talk_rows``)."""
+    return visible.filter(group=group, status=ShareStatus.DELIVERED).select_related("group", "speaker")
+
+
+def _passage(kind: str, sender: str, pieces: Iterable[Piece], group: Group) -> Passage:
+    return Passage(kind=kind, sender=sender, items=[
+        Item(kind=piece.kind, text=piece.text, url=piece.url, sent_at=piece.sent_at.astimezone(group.tz))
+        for piece in pieces
+    ])
+
+
+def talk_export(*, share: Share, parts: list[PartRow], discussion: Iterable[Message | MessageRow] | None) -> TalkExport:
+    """The talk as the export reads it: paragraphs and interruptions as on the page
+    (``talk_blocks``), the Q&A and, when given, the day's discussion, in the group's time zone."""
+    group = share.group
+    started = share.started_at or share.scheduled_for
+    return TalkExport(
+        topic=share.topic,
+        speaker=share.speaker.display_name,
+        company=share.speaker.company,
+        group=group.name,
+        start=started.astimezone(group.tz) if started else None,
+        day=talk_day(share),
+        public=share.visibility == Visibility.PUBLIC,
+        talk=[_passage(block.kind, block.sender, block.pieces, group)
+              for block in talk_blocks(parts, speaker_id=share.speaker_id)],
+        qa=[_passage("line", line.sender, [line.piece], group)
+            for line in message_lines(part.message for part in parts if part.part == TalkPart.QA)],
+        discussion=None if discussion is None else [
+            _passage("line", line.sender, [line.piece], group) for line in message_lines(discussion)
+        ],
+    )
+
+
+def talk_speakers(group: Group) -> QuerySet[Member]:
+    """Everyone the group has had as a member (active or not), with ``group_nickname``: who a
+    delivered talk can be given to."""
+    memberships = Membership.objects.filter(group=group)
+    return (
+        Member.objects.filter(pk__in=memberships.values("member_id"))
+        .annotate(group_nickname=Subquery(memberships.filter(member_id=OuterRef("pk")).values("nickname")[:1]))
+        .order_by("group_nickname", "id")
+    )
+
+
+@dataclass(frozen=True)
+class Boundaries:
+    """The messages that now begin the talk, begin its Q&A and end it (ids; None when unknown)."""
+
+    start: int | None
+    qa: int | None
+    end: int | None
+
+
+def talk_boundaries(*, share: Share, lines: list[Line]) -> Boundaries:
+    """Where the talk begins, its Q&A begins and it ends, read from the day's ``lines``."""
+    own = [line for line in lines if line.share is not None and line.share.pk == share.pk]
+    talk = [line for line in own if line.part != TalkPart.QA]
+    qa = [line for line in own if line.part == TalkPart.QA]
+    return Boundaries(
+        start=talk[0].message.pk if talk else None,
+        qa=qa[0].message.pk if qa else None,
+        end=own[-1].message.pk if own else None,
+    )

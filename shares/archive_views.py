@@ -23,10 +23,14 @@ from .archive import (
     day_discussion,
     day_lines,
     day_messages,
+    lines_html,
     message_lines,
+    message_rows,
+    recorded_day_deleted_talks,
     recorded_day_neighbours,
     talk_blocks,
     talk_neighbours,
+    talk_rows,
     talks_for_page,
 )
 from .models import TalkPart
@@ -57,7 +61,10 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
     if share is None:
         raise Http404
     access = _access(request.user, group)
-    parts = list(share.talk_messages.all())
+    parts = talk_rows(share_id=share.pk)
+    qa = message_lines(part.message for part in parts if part.part == TalkPart.QA)
+    # The rest of the day, for members: rendered once in Python (hundreds of lines).
+    discussion = message_lines(message_rows(day_discussion(share=share))) if access.is_member else None
     previous, following = talk_neighbours(visible=visible, share=share)
     speaker = share.speaker
     names = list(dict.fromkeys(name.name for name in speaker.names.all() if name.name != speaker.display_name))
@@ -72,10 +79,12 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
         "local_end": share.ended_at.astimezone(group.tz) if share.ended_at else None,
         "sign_ins": sign_ins,
         "blocks": talk_blocks(parts, speaker_id=share.speaker_id),
-        "qa": message_lines(part.message for part in parts if part.part == TalkPart.QA),
+        "qa": qa,
+        "qa_html": lines_html(qa),
         "previous": previous,
         "next": following,
-        "discussion": message_lines(day_discussion(share=share)) if access.is_member else None,
+        "discussion": discussion,
+        "discussion_html": lines_html(discussion, tz=group.tz) if discussion is not None else "",
     })
 
 
@@ -94,6 +103,8 @@ def day(request, group_slug: str, day: dt.date) -> HttpResponse:
         "access": access,
         "day": day,
         "lines": lines,
+        # Admins see the talks of the day they deleted, to undo a deletion (one query, admins only).
+        "deleted_talks": recorded_day_deleted_talks(group=group, day=day) if access.is_admin else [],
         "previous": previous,
         "next": following,
     })

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from community.models import Group, Member, Visibility
+from community.models import Group, Member, Message, Visibility
 
 from .selectors import group_speakers
 from .services import MAX_PREFERRED_DAYS
@@ -97,3 +97,49 @@ class ShareEditForm(forms.Form):
 
 class WeekForm(forms.Form):
     start = forms.DateField(required=False)
+
+
+# --- A talk's corrections by the group's admins ---
+
+class MessageChoiceField(forms.ModelChoiceField):
+    """A message picked by its id on the correction page (the page draws the choices itself);
+    the service checks that it belongs to the talk's day."""
+
+    def __init__(self, *, required_message=None, **kwargs):
+        kwargs.setdefault("queryset", Message.objects.only("id", "group_id", "sent_at", "sender_id"))
+        kwargs.setdefault("widget", forms.HiddenInput)
+        kwargs["error_messages"] = {"invalid_choice": _("Pick a message of the list.")}
+        if required_message:
+            kwargs["error_messages"]["required"] = required_message
+        super().__init__(**kwargs)
+
+
+class TalkBoundariesForm(forms.Form):
+    start = MessageChoiceField(label=_("first message of the talk"), required_message=_("Pick the talk's first message."))
+    qa = MessageChoiceField(label=_("first message of the Q&A"), required=False)
+    end = MessageChoiceField(label=_("last message of the talk or of its Q&A"),
+                             required_message=_("Pick the last message of the talk or of its Q&A."))
+    note = forms.CharField(label=_("note (optional)"), max_length=200, required=False)
+
+
+class TalkDetailsForm(forms.Form):
+    """The talk's speaker (any member the group has had) and topic; ``version`` is the one the
+    admin saw (a save against a newer version is a conflict)."""
+
+    speaker = SpeakerChoiceField(label=_("speaker"), queryset=Member.objects.none())
+    topic = forms.CharField(label=_("topic"), max_length=300)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, speakers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["speaker"].queryset = speakers
+
+
+class TalkDeleteForm(forms.Form):
+    reason = forms.CharField(label=_("why this is not a talk"), max_length=300,
+                             widget=forms.Textarea(attrs={"rows": 3}),
+                             error_messages={"required": _("Say why the talk is deleted.")})
+
+
+class TalkRestoreForm(forms.Form):
+    note = forms.CharField(label=_("note (optional)"), max_length=300, required=False)

@@ -200,3 +200,70 @@ class SchedulePageRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.page} v{self.version}"
+
+
+# --- The talk search's index (``shares.search``) ---
+
+
+class IndexTermField(models.CharField):
+    """Text compared code point by code point on every database (SQLite's default; the "C"
+    collation on PostgreSQL), so that "every term starting with w" is the range
+    ``[w, prefix_end(w))`` and one B-tree index serves it, whatever the database's locale."""
+
+    def db_parameters(self, connection):
+        parameters = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            parameters["collation"] = "C"
+        return parameters
+
+
+class TalkIndex(models.Model):
+    """Which state of a delivered share its search terms were built from.
+
+    The share is stale (to be indexed again) when this row is missing, when ``version`` is
+    not the share's version (any edit bumps it), or when its talk messages are no longer
+    the ``message_count`` messages whose ids add up to ``message_id_sum`` (a re-import that
+    replaced them)."""
+
+    share = models.OneToOneField(Share, on_delete=models.CASCADE, primary_key=True, related_name="talk_index")
+    version = models.PositiveIntegerField(_("indexed version"))
+    message_count = models.PositiveIntegerField(_("talk messages indexed"), default=0)
+    message_id_sum = models.BigIntegerField(default=0, editable=False)
+    term_count = models.PositiveIntegerField(_("terms"), default=0)
+    indexed_at = models.DateTimeField(_("indexed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("talk search index")
+        verbose_name_plural = _("talk search index")
+
+    def __str__(self) -> str:
+        return f"{self.share_id} v{self.version}"
+
+
+class TermWeight(models.IntegerChoices):
+    """Where a term was found (the best place): a topic hit ranks above an abstract hit above the text."""
+
+    TEXT = 1, _("talk text")
+    ABSTRACT = 2, _("abstract")
+    TOPIC = 3, _("topic")
+
+
+class TalkIndexTerm(models.Model):
+    """A term of a delivered share's topic, abstract or talk (talk, interruptions and Q&A)."""
+
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="index_terms", db_index=False)
+    term = IndexTermField(_("term"), max_length=64)
+    weight = models.PositiveSmallIntegerField(_("found in"), choices=TermWeight.choices)
+
+    class Meta:
+        verbose_name = _("talk search term")
+        verbose_name_plural = _("talk search terms")
+        constraints = [
+            # Also the index a share's own terms are read and ranked by.
+            models.UniqueConstraint(fields=["share", "term"], name="talk_index_term_unique"),
+        ]
+        # Finding the shares that have a term (or a prefix of one): a range on term.
+        indexes = [models.Index(fields=["term", "share"], name="talk_index_term_share")]
+
+    def __str__(self) -> str:
+        return f"{self.share_id}: {self.term}"

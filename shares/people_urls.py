@@ -2,9 +2,9 @@
 
 from django.urls import path
 
-from community.placeholder import not_yet
+from . import people_views
 
 urlpatterns = [
-    path("members/<int:pk>/", not_yet, name="member_profile"),
-    path("g/<slug:group_slug>/activity/", not_yet, name="group_activity"),
+    path("members/<int:pk>/", people_views.profile, name="member_profile"),
+    path("g/<slug:group_slug>/activity/", people_views.group_activity, name="group_activity"),
 ]

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from community.placeholder import not_yet
+from . import search_views
 
 urlpatterns = [
-    path("", not_yet, name="talk_list"),
+    path("", search_views.talk_list, name="talk_list"),
 ]

@@ -21,18 +21,24 @@ from community.models import (
     Member,
     Membership,
     MembershipStatus,
+    Message,
     Visibility,
 )
 from community.permissions import is_group_admin, membership_of
 from community.selectors import seats_of_group
 from community.services import register_member_mover
 
+from .archive import DELETED, local_day_bounds, talk_day
 from .models import Origin, Share, SharePreferredDate, ShareRevision, ShareStatus, SignIn, TalkMessage, TalkPart
 
 # Fields an admin may correct on an imported share; once edited, re-import keeps them.
 # Fields edited by hand (``Share.edited_fields``): re-import never overwrites them, and never
 # deletes a share that has any (an abstract or visibility chosen by hand included).
-IMPORT_FIELDS = ("topic", "abstract", "visibility", "speaker", "scheduled_for", "started_at", "ended_at", "boundaries")
+# "boundaries": the talk's messages were chosen by hand (re-import keeps its talk rows);
+# "deleted": an admin deleted the talk as false (re-import does not bring it back).
+IMPORT_FIELDS = (
+    "topic", "abstract", "visibility", "speaker", "scheduled_for", "started_at", "ended_at", "boundaries", DELETED,
+)
 
 
 @dataclass
@@ -50,6 +56,12 @@ class TalkFound:
     sign_ins: list[tuple[int, dt.datetime, int]] = field(default_factory=list)  # member, when, message
 
 
+def _instant(moment: dt.datetime | None) -> str | None:
+    """A moment in UTC, ISO 8601: the same instant reads the same whatever zone it came in
+    (the importer's moments are in the group's zone, the database's in UTC)."""
+    return moment.astimezone(dt.UTC).isoformat() if moment else None
+
+
 def share_snapshot(share: Share) -> dict:
     return {
         "topic": share.topic,
@@ -57,17 +69,20 @@ def share_snapshot(share: Share) -> dict:
         "status": share.status,
         "speaker": share.speaker_id,
         "day": share.day.isoformat() if share.day else None,
-        "scheduled_for": share.scheduled_for.isoformat() if share.scheduled_for else None,
-        "started_at": share.started_at.isoformat() if share.started_at else None,
-        "ended_at": share.ended_at.isoformat() if share.ended_at else None,
+        "scheduled_for": _instant(share.scheduled_for),
+        "started_at": _instant(share.started_at),
+        "ended_at": _instant(share.ended_at),
         "visibility": share.visibility,
     }
 
 
-def share_revision_record(*, share: Share, action: str, author=None, note: str = "") -> ShareRevision:
-    """Keep a full snapshot of the share as it is now (version = share.version)."""
+def share_revision_record(*, share: Share, action: str, author=None, note: str = "",
+                          extra: dict | None = None) -> ShareRevision:
+    """Keep a full snapshot of the share as it is now (version = share.version), with
+    ``extra`` keys beside the share's fields (what a deletion removed, to undo it)."""
     return ShareRevision.objects.create(
-        share=share, version=share.version, author=author, action=action, note=note[:300], snapshot=share_snapshot(share)
+        share=share, version=share.version, author=author, action=action, note=note[:300],
+        snapshot={**share_snapshot(share), **(extra or {})},
     )
 
 
@@ -80,14 +95,23 @@ def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], impo
     origin ``import`` is created. Fields an admin edited by hand are kept. Imported
     shares of that day that are no longer found are deleted unless an admin edited them.
     ``fresh``: nothing of that day was imported before (no old talk rows to replace).
+    A talk an admin deleted (a cancelled share of that day marked "deleted", see
+    ``talk_delete``) stays deleted: the talk found again is skipped, not recreated.
     Returns (shares found, sign-ins recorded)."""
-    existing = list(
-        Share.objects.filter(group=group, day=day).exclude(status=ShareStatus.CANCELLED).order_by("id")
-    )
+    day_shares = list(Share.objects.filter(group=group, day=day).order_by("id"))
+    existing = [share for share in day_shares if share.status != ShareStatus.CANCELLED]
+    tombstones = [share for share in day_shares if share.status == ShareStatus.CANCELLED and DELETED in share.edited_fields]
     matched: set[int] = set()
+    buried: set[int] = set()
     sign_in_total = 0
+    shares_found = 0
     for talk in talks:
         share = _matching_share(existing, matched, talk)
+        tombstone = _matching_tombstone(tombstones, buried, talk, has_share=share is not None)
+        if tombstone is not None:
+            buried.add(tombstone.pk)
+            continue
+        shares_found += 1
         if share is None:
             share = Share.objects.create(
                 group=group, speaker_id=talk.speaker_id, topic=talk.topic[:300], status=ShareStatus.DELIVERED,
@@ -112,7 +136,7 @@ def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], impo
     for share in existing:
         if share.pk not in matched and share.origin == Origin.IMPORT and not share.edited_fields:
             share.delete()
-    return len(talks), sign_in_total
+    return shares_found, sign_in_total
 
 
 def _talk_messages_insert(rows: list[tuple[int, int, str]]) -> None:
@@ -128,10 +152,36 @@ def _matching_share(existing: list[Share], matched: set[int], talk: TalkFound) -
     for share in existing:
         if share.pk not in matched and share.speaker_id == talk.speaker_id:
             return share
-    # An admin reassigned the speaker by hand: the imported share of that day is still this talk.
+    # An admin reassigned the speaker by hand: the imported (or delivered) share of that day is
+    # still this talk.
     for share in existing:
-        if share.pk not in matched and share.origin == Origin.IMPORT and "speaker" in share.edited_fields:
+        if (share.pk not in matched and "speaker" in share.edited_fields
+                and (share.origin == Origin.IMPORT or share.status == ShareStatus.DELIVERED)):
             return share
+    return None
+
+
+def _overlaps(share: Share, talk: TalkFound) -> bool:
+    if share.started_at is None:
+        return False
+    return share.started_at <= talk.ended_at and talk.started_at <= (share.ended_at or share.started_at)
+
+
+def _matching_tombstone(tombstones: list[Share], buried: set[int], talk: TalkFound, *, has_share: bool) -> Share | None:
+    """The deleted talk that ``talk`` is found again as: one of the same speaker (or whose
+    speaker an admin changed) over the same time; else, when no live share takes the talk, one
+    of the same speaker whatever its time (the record may have moved)."""
+    candidates = [
+        share for share in tombstones
+        if share.pk not in buried and (share.speaker_id == talk.speaker_id or "speaker" in share.edited_fields)
+    ]
+    for share in candidates:
+        if _overlaps(share, talk):
+            return share
+    if not has_share:
+        for share in candidates:
+            if share.speaker_id == talk.speaker_id:
+                return share
     return None
 
 
@@ -242,14 +292,15 @@ def _has_membership(group: Group, member: Member, *, active: bool) -> bool:
     return memberships.exists()
 
 
-def _changed(share: Share, *, action: str, by, note: str = "", edited: set[str] = frozenset()) -> None:
+def _changed(share: Share, *, action: str, by, note: str = "", edited: set[str] = frozenset(),
+             extra: dict | None = None) -> ShareRevision:
     """Save a change: bump the version, remember the fields an import must keep, record the revision."""
     share.version += 1
     share.updated_at = timezone.now()
     share.edited_fields = sorted(set(share.edited_fields) | (set(edited) & set(IMPORT_FIELDS)))
     share.full_clean(validate_constraints=False)
     share.save()
-    share_revision_record(share=share, action=action, author=by, note=note)
+    return share_revision_record(share=share, action=action, author=by, note=note, extra=extra)
 
 
 @transaction.atomic
@@ -539,4 +590,194 @@ def application_accept(*, application: Application, by) -> Share:
     application.save(update_fields=["status", "decided_by", "decided_at", "member"])
     AuditEntry.objects.create(group=group, actor=by, action="application_accepted",
                               target=nickname, details={"member": member.pk, "share": share.pk})
+
+
+# --- Corrections of a talk by the group's admins ---
+
+def _talk_admin(share: Share, by) -> None:
+    if not is_group_admin(by, share.group):
+        raise PermissionDenied(_("Only a group admin may correct a talk."))
+
+
+def _position(message: Message) -> tuple[dt.datetime, int]:
+    """A message's place in the record: its moment, then its id (the order of the pages)."""
+    return message.sent_at, message.pk
+
+
+def _hms(group: Group, message: Message) -> str:
+    return message.sent_at.astimezone(group.tz).strftime("%H:%M:%S")
+
+
+@transaction.atomic
+def talk_boundaries_set(*, share: Share, start_message: Message, qa_message: Message | None,
+                        end_message: Message, by, note: str = "") -> Share:
+    """Set which messages of the day are the talk, its interruptions and its Q&A.
+
+    Group admins only (``PermissionDenied``); the share must be delivered. The three messages
+    must be of the talk's group and day (in the group's time zone), in order: the talk's first
+    message (a message of the speaker) < the Q&A's first message (None: no Q&A) <= the last
+    message; and no message in between may belong to another talk. Otherwise a
+    ``ValidationError`` says why and nothing is written.
+
+    Then the share's talk rows are exactly: from the start to just before the Q&A, the
+    speaker's messages as talk and the others as interruptions; from the Q&A's first message
+    to the last, Q&A. ``started_at`` is the first message's moment, ``ended_at`` the last
+    message of the talk before the Q&A (as the importer sets them). "boundaries",
+    "started_at" and "ended_at" join ``edited_fields`` (re-import keeps the rows and times);
+    the version moves on and a "boundaries moved" revision records the new span with ``note``.
+    Sign-ins are left alone: they are found before the talk, not inside it. Nothing is
+    recorded when nothing changes."""
+    _talk_admin(share, by)
+    _lock(share)
+    group = share.group
+    if share.status != ShareStatus.DELIVERED:
+        raise ValidationError(_("Only a delivered talk can be corrected."), code="not_delivered")
+    day_start, day_end = local_day_bounds(group, talk_day(share))
+    chosen = [message for message in (start_message, qa_message, end_message) if message is not None]
+    if any(m.group_id != share.group_id or not day_start <= m.sent_at < day_end for m in chosen):
+        raise ValidationError(_("Pick messages of this talk's day in the group's record."), code="other_day")
+    first, last = _position(start_message), _position(end_message)
+    if last < first:
+        raise ValidationError(_("The last message comes before the talk's first message."), code="order")
+    if qa_message is not None and not first < _position(qa_message) <= last:
+        raise ValidationError(
+            _("The Q&A must begin after the talk's first message and no later than the last message."), code="order"
+        )
+    if start_message.sender_id != share.speaker_id:
+        raise ValidationError(
+            _("The talk must begin with a message of its speaker, %(speaker)s."), code="not_speaker",
+            params={"speaker": share.speaker.display_name},
+        )
+    span = [
+        message for message in Message.objects.filter(
+            group_id=share.group_id, sent_at__gte=start_message.sent_at, sent_at__lte=end_message.sent_at
+        ).only("id", "sent_at", "sender_id").order_by("sent_at", "id")
+        if first <= _position(message) <= last
+    ]
+    qa_from = _position(qa_message) if qa_message is not None else None
+    rows: dict[int, str] = {}
+    for message in span:
+        if qa_from is not None and _position(message) >= qa_from:
+            rows[message.pk] = TalkPart.QA
+        else:
+            rows[message.pk] = TalkPart.TALK if message.sender_id == share.speaker_id else TalkPart.INTERRUPTION
+    taken = next((
+        row for row in TalkMessage.objects.filter(
+            message__group_id=share.group_id, message__sent_at__gte=start_message.sent_at,
+            message__sent_at__lte=end_message.sent_at,
+        ).exclude(share=share).select_related("share").order_by("message__sent_at", "message_id")
+        if row.message_id in rows
+    ), None)
+    if taken is not None:
+        raise ValidationError(
+            _("These messages include part of another talk, “%(topic)s” (#%(id)s): correct or delete that talk first."),
+            code="overlap", params={"topic": taken.share.topic, "id": taken.share_id},
+        )
+    talk_messages = [message for message in span if qa_from is None or _position(message) < qa_from]
+    started_at, ended_at = start_message.sent_at, talk_messages[-1].sent_at
+    current = dict(TalkMessage.objects.filter(share=share).values_list("message_id", "part"))
+    if (current == rows and (share.started_at, share.ended_at) == (started_at, ended_at)
+            and {"boundaries", "started_at", "ended_at"} <= set(share.edited_fields)):
+        return share
+    TalkMessage.objects.filter(share=share).delete()
+    TalkMessage.objects.bulk_create([TalkMessage(share=share, message_id=pk, part=part) for pk, part in rows.items()])
+    share.started_at, share.ended_at = started_at, ended_at
+    span_note = f"{_hms(group, start_message)}–{_hms(group, talk_messages[-1])}"
+    if qa_message is not None:
+        span_note += f", Q&A {_hms(group, qa_message)}–{_hms(group, end_message)}"
+    _changed(share, action="boundaries moved", by=by, note=" · ".join(filter(None, [span_note, note.strip()])),
+             edited={"boundaries", "started_at", "ended_at"})
+    return share
+
+
+@transaction.atomic
+def talk_delete(*, share: Share, by, reason: str) -> Share:
+    """Delete a false talk: the share is cancelled and marked "deleted" in ``edited_fields``,
+    so that it leaves the archive's pages and a re-import of that day does not bring it back
+    (``talks_import_day`` skips the talk found again).
+
+    Group admins only (``PermissionDenied``); the share must be delivered and ``reason`` is
+    required (``ValidationError`` otherwise, nothing written). Its talk rows and its sign-ins
+    (imported and web) are removed and kept in the "talk deleted" revision (author, reason as
+    the note), so that ``talk_restore`` can bring them back; the share's sign-in count goes to
+    0 and the members' share facts (shares given, sign-ins) are recomputed."""
+    _talk_admin(share, by)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Say why the talk is deleted."), code="reason_required")
+    _lock(share)
+    if share.status != ShareStatus.DELIVERED:
+        raise ValidationError(_("Only a delivered talk can be deleted."), code="not_delivered")
+    removed = {
+        "talk_messages": [
+            [message_id, part] for message_id, part in TalkMessage.objects.filter(share=share)
+            .order_by("message__sent_at", "message_id").values_list("message_id", "part")
+        ],
+        "sign_ins": [
+            [member_id, signed_at.isoformat(), origin, message_id, import_run]
+            for member_id, signed_at, origin, message_id, import_run in SignIn.objects.filter(share=share)
+            .order_by("signed_at", "id").values_list("member_id", "signed_at", "origin", "message_id", "import_run")
+        ],
+    }
+    TalkMessage.objects.filter(share=share).delete()
+    SignIn.objects.filter(share=share).delete()
+    share.status = ShareStatus.CANCELLED
+    share.sign_in_count = 0
+    _changed(share, action="talk deleted", by=by, note=reason, edited={DELETED}, extra={"removed": removed})
+    membership_share_facts_refresh(group_id=share.group_id)
+    return share
+
+
+def talk_deletion(share: Share) -> ShareRevision | None:
+    """The revision that deleted the talk (with its author), if the share is a deleted talk."""
+    if share.status != ShareStatus.CANCELLED or DELETED not in share.edited_fields:
+        return None
+    return share.revisions.filter(action="talk deleted").select_related("author__member").order_by("-version").first()
+
+
+@transaction.atomic
+def talk_restore(*, share: Share, by, note: str = "") -> Share:
+    """Undo ``talk_delete``: the share is delivered again, without the "deleted" mark, with the
+    talk rows and sign-ins the deletion removed — those whose message (for talk rows) and
+    member still exist and whose messages no other talk has taken since.
+
+    Group admins only (``PermissionDenied``); the share must be a deleted talk, and a web
+    share cannot come back on an evening another share has taken since (``ValidationError``,
+    nothing written). Records "talk restored"; recomputes the sign-in count and the members'
+    share facts."""
+    _talk_admin(share, by)
+    _lock(share)
+    deletion = talk_deletion(share)
+    if deletion is None:
+        raise ValidationError(_("This talk is not deleted."), code="not_deleted")
+    removed = deletion.snapshot.get("removed") or {}
+    day_start, day_end = local_day_bounds(share.group, talk_day(share))
+    day_messages = set(Message.objects.filter(group_id=share.group_id, sent_at__gte=day_start, sent_at__lt=day_end)
+                       .values_list("pk", flat=True))
+    taken = set(TalkMessage.objects.filter(message__group_id=share.group_id, message__sent_at__gte=day_start,
+                                           message__sent_at__lt=day_end).values_list("message_id", flat=True))
+    parts = [(pk, part) for pk, part in removed.get("talk_messages", []) if pk in day_messages and pk not in taken]
+    sign_ins = removed.get("sign_ins", [])
+    members = set(Member.objects.filter(pk__in={row[0] for row in sign_ins}).values_list("pk", flat=True))
+    messages = set(Message.objects.filter(pk__in={row[3] for row in sign_ins if row[3]}).values_list("pk", flat=True))
+    rows, seen = [], set()
+    for member_id, signed_at, origin, message_id, import_run in sign_ins:
+        if member_id in members and member_id not in seen:
+            seen.add(member_id)
+            rows.append(SignIn(share=share, member_id=member_id, signed_at=dt.datetime.fromisoformat(signed_at),
+                               origin=origin, message_id=message_id if message_id in messages else None,
+                               import_run=import_run))
+    share.status = ShareStatus.DELIVERED
+    share.sign_in_count = len(rows)
+    share.edited_fields = [name for name in share.edited_fields if name != DELETED]
+    try:
+        with transaction.atomic():
+            _changed(share, action="talk restored", by=by, note=note.strip())
+    except IntegrityError:
+        raise ValidationError(
+            _("Another share has this evening now: the talk cannot come back."), code="evening_taken"
+        ) from None
+    TalkMessage.objects.bulk_create([TalkMessage(share=share, message_id=pk, part=part) for pk, part in parts])
+    SignIn.objects.bulk_create(rows)
+    membership_share_facts_refresh(group_id=share.group_id)
     return share

@@ -60,6 +60,9 @@ REVISION_ACTIONS = {
     "restored": gettext_lazy("restored"),
     "imported": gettext_lazy("imported"),
     "delivered (import)": gettext_lazy("delivered (import)"),
+    "boundaries moved": gettext_lazy("talk boundaries moved"),
+    "talk deleted": gettext_lazy("talk deleted"),
+    "talk restored": gettext_lazy("deleted talk restored"),
 }
 
 # Markdown in abstracts: what a talk summary needs, nothing that runs or loads from elsewhere.

@@ -158,6 +158,8 @@ FLAG_MEMBERS_SCHEDULE = env.str("FLAG_MEMBERS_SCHEDULE", "30 6 * * *")
 CELERY_BEAT_SCHEDULE: dict = {
     "flag-members": {"task": "community.tasks.task_flags_evaluate_all", "schedule": crontab_from_text(
         FLAG_MEMBERS_SCHEDULE, setting="FLAG_MEMBERS_SCHEDULE")},
+    # Shares edited, or imported while the broker was down, are indexed for the talk search.
+    "talk-index-refresh": {"task": "shares.talk_index_refresh", "schedule": 600.0},
 }
 
 if REDIS_URL:

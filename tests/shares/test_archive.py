@@ -197,6 +197,28 @@ def test_talk_page_never_embeds_an_image(world):
     assert "javascript:" not in html
 
 
+@pytest.mark.parametrize(("role", "export", "corrections", "speaker_link"), [
+    ("anonymous", True, False, False),
+    ("member", True, False, True),
+    ("speaker", True, False, True),
+    ("admin", True, True, True),
+    ("staff", True, True, True),
+])
+def test_talk_page_offers_the_export_to_readers_and_the_corrections_to_admins(world, role, export, corrections,
+                                                                              speaker_link):
+    share = make_share(world.group, world.speaker.member, visibility=Visibility.PUBLIC)
+    kwargs = {"group_slug": "prodarch", "pk": share.pk}
+
+    html = client_for(world, role).get(talk_url(share)).content.decode()
+
+    assert (f'<a class="export" href="{reverse("talk_export", kwargs=kwargs)}" download>' in html) is export
+    assert (f'<a class="correct" href="{reverse("talk_correct", kwargs=kwargs)}">' in html) is corrections
+    assert (f'<a class="delete danger" href="{reverse("talk_delete", kwargs=kwargs)}">' in html) is corrections
+    profile = reverse("member_profile", kwargs={"pk": world.speaker.member.pk})
+    linked = f'<strong><a class="speaker" href="{profile}">李东衡-关天数据-产品-上海</a></strong>'
+    assert (linked in html, "<strong>李东衡-关天数据-产品-上海</strong>" in html) == (speaker_link, not speaker_link)
+
+
 # --- message text is data ---
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -417,3 +439,18 @@ def test_day_page_query_count(world, django_assert_num_queries, items):
         response = client.get(day_url(DAY))
 
     assert len(response.context["lines"]) == 2 * items
+
+
+@pytest.mark.parametrize("items", [1, 3])
+def test_day_page_query_count_for_an_admin(world, django_assert_num_queries, items):
+    for n in range(items):
+        make_share(world.group, world.speaker.member, topic=f"删掉的{n}", start=at(DAY, f"1{n}:00"),
+                           overlap_reason="加场", status="cancelled", edited_fields=["deleted"])
+        make_message(world.group, world.speaker.member, at(DAY, f"19:3{n}"), f"正文{n}")
+    client = client_for(world, "admin")
+
+    # as for a member, and the talks of the day an admin deleted
+    with django_assert_num_queries(12):
+        response = client.get(day_url(DAY))
+
+    assert [share.topic for share in response.context["deleted_talks"]] == [f"删掉的{n}" for n in range(items)]

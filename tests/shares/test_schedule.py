@@ -140,7 +140,7 @@ def test_share_schedule_sets_day_and_start_at_the_groups_usual_time_and_refreshe
     assert (share.status, share.day, share.scheduled_for, share.version) == (ShareStatus.SCHEDULED, MONDAY, at("2030-06-03", "19:30"), 2)
     assert (share.overlap_reason, share.edited_fields) == ("", ["scheduled_for"])
     assert history(share) == [(1, "registered", world.speaker.user.pk, ""), (2, "scheduled", world.admin.user.pk, "")]
-    assert ShareRevision.objects.get(share=share, version=2).snapshot["scheduled_for"] == "2030-06-03T19:30:00+08:00"
+    assert ShareRevision.objects.get(share=share, version=2).snapshot["scheduled_for"] == "2030-06-03T11:30:00+00:00"
     world.speaker.membership.refresh_from_db()
     assert world.speaker.membership.next_share_at == at("2030-06-03", "19:30")
 

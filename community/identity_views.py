@@ -1,0 +1,237 @@
+"""Who is who, for a group's admins (and staff): suggested name links to confirm or reject,
+two members to merge, names to split off a member.
+
+Only the group's owner and admins, and staff, see these pages (anonymous visitors are sent
+to log in, anyone else gets a 403). Every change is a POST (CSRF-protected) calling one
+service, which checks the rules and writes everything in one transaction, or nothing; its
+refusal is shown as a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .forms import MemberMergeForm, MemberSplitForm, NameLinkDecisionForm
+from .identity import (
+    identity_decision,
+    identity_decisions,
+    member_cards,
+    member_for_decision,
+    members_search,
+    name_links_rejected,
+    name_links_suggested,
+    split_names,
+)
+from .models import Group, NameLink
+from .permissions import is_group_admin
+from .services import member_merge_manual, member_split, name_link_confirm, name_link_reject
+
+# The importer's rules, as an admin reads them (the evidence keeps the English key).
+RULE_LABELS = {
+    "weak or ambiguous name": gettext_lazy("a weak or ambiguous name, shared with the other member's names"),
+    "merged-export pair": gettext_lazy("the two names of one message in a file merged from two exports"),
+}
+WHY_NOT_MERGED = {
+    "the two members carry different names": gettext_lazy("not merged: the two members carry different personal names"),
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the group's navigation shows: these pages are for admins, who are members too."""
+
+    is_member: bool = True
+    is_admin: bool = True
+
+
+def _admin_group(request, group_slug: str) -> Group:
+    group = get_object_or_404(Group, slug=group_slug)
+    if not is_group_admin(request.user, group):
+        raise PermissionDenied
+    return group
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _errors(error: ValidationError | dict) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return " ".join(message for messages_ in error.values() for message in messages_)
+
+
+def _page(request, group: Group, template: str, context: dict) -> HttpResponse:
+    return render(request, f"community/names/{template}", {"group": group, "access": Access(), **context})
+
+
+@login_required
+@require_GET
+def name_links(request, group_slug: str) -> HttpResponse:
+    """The group's suggested links, each with both members side by side and the two
+    decisions; below, the rejected links and the merges and splits decided so far."""
+    group = _admin_group(request, group_slug)
+    cards = name_links_suggested(group=group)
+    for card in cards:
+        evidence = card.link.evidence if isinstance(card.link.evidence, dict) else {}
+        card.rule_label = RULE_LABELS.get(evidence.get("rule"), evidence.get("rule", ""))
+        card.why_not_merged = WHY_NOT_MERGED.get(evidence.get("why_not_merged"), evidence.get("why_not_merged", ""))
+    return _page(request, group, "links.html", {
+        "cards": cards,
+        "rejected": name_links_rejected(group=group),
+        "decisions": identity_decisions(group=group),
+    })
+
+
+@login_required
+@require_POST
+def name_link_decide(request, group_slug: str, pk: int) -> HttpResponse:
+    """Confirm (merge, keeping the chosen side) or reject one suggested link of the group."""
+    group = _admin_group(request, group_slug)
+    link = get_object_or_404(NameLink, pk=pk, group=group)
+    back = reverse("name_links", kwargs={"group_slug": group.slug})
+    form = NameLinkDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _errors(form.errors))
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        if data["decision"] == "confirm":
+            record = name_link_confirm(link=link, group=group, keep=data["keep"], by=request.user, reason=data["reason"])
+        else:
+            name_link_reject(link=link, group=group, by=request.user, reason=data["reason"])
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+        return redirect(back)
+    if data["decision"] == "confirm":
+        return redirect(_record_url("member_merge", group, record.pk))
+    messages.success(request, _("Rejected: they stay two members, and the import will not suggest them again."))
+    return redirect(back)
+
+
+def _record_url(view: str, group: Group, pk: int) -> str:
+    return reverse(view, kwargs={"group_slug": group.slug}) + "?" + urlencode({"record": pk})
+
+
+def _record_page(request, group: Group, pk: int | None, action: str) -> HttpResponse:
+    record = identity_decision(group=group, pk=pk) if pk else None
+    if record is None or record.action != action:
+        raise Http404
+    return _page(request, group, "record.html", {"record": record, "counts": record.evidence.get("counts", {})})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_merge(request, group_slug: str) -> HttpResponse:
+    """Merge in three steps, one screen each: find the member to keep, find the member to
+    merge into it, then see what will move and say why. The result shows the kept member."""
+    group = _admin_group(request, group_slug)
+    everyone = request.user.is_staff
+    if request.method == "GET" and "record" in request.GET:
+        return _record_page(request, group, _int(request.GET["record"]), "merge")
+    params = request.POST if request.method == "POST" else request.GET
+    keep = member_for_decision(group=group, pk=_int(params.get("keep")), everyone=everyone)
+    other = member_for_decision(group=group, pk=_int(params.get("other")), everyone=everyone)
+    errors = []
+    for key, found in (("keep", keep), ("other", other)):
+        if params.get(key) and found is None:
+            errors.append(_("This member is not a member of this group."))
+    if keep is not None and other is not None and keep.pk == other.pk:
+        errors.append(_("Choose two different members: a member cannot be merged with itself."))
+        other = None
+    form = MemberMergeForm(request.POST or None, initial={"keep": keep and keep.pk, "other": other and other.pk})
+    if request.method == "POST":
+        if errors:
+            pass
+        elif form.is_valid():
+            try:
+                record = member_merge_manual(group=group, into=keep, other=other, by=request.user,
+                                             reason=form.cleaned_data["reason"])
+            except ValidationError as error:
+                errors.append(_errors(error))
+            else:
+                return redirect(_record_url("member_merge", group, record.pk))
+        else:
+            errors.append(_errors(form.errors))
+    if keep is not None and other is not None:
+        cards = member_cards(group=group, members=[keep, other], with_rows=True)
+        return _page(request, group, "merge_confirm.html", {
+            "keep": cards[keep.pk], "other": cards[other.pk], "form": form, "errors": errors,
+            "rows": ["messages", "names", "memberships", "sign_ins", "shares"],
+        })
+    query = request.GET.get("q", "")
+    found = members_search(group=group, query=query, everyone=everyone)
+    found = [member for member in found if keep is None or member.pk != keep.pk]
+    return _page(request, group, "merge.html", {
+        "keep": member_cards(group=group, members=[keep])[keep.pk] if keep else None,
+        "hidden": [("keep", keep.pk)] if keep else [],
+        "pick_prefix": f"keep={keep.pk}&other=" if keep else "keep=",
+        "query": query,
+        "found": list(member_cards(group=group, members=found).values()),
+        "errors": errors,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_split_view(request, group_slug: str) -> HttpResponse:
+    """Split in two steps: find the member, then tick the names (with their messages in the
+    group) that belong to someone else and say why. The result shows the new member."""
+    group = _admin_group(request, group_slug)
+    everyone = request.user.is_staff
+    if request.method == "GET" and "record" in request.GET:
+        return _record_page(request, group, _int(request.GET["record"]), "split")
+    params = request.POST if request.method == "POST" else request.GET
+    member = member_for_decision(group=group, pk=_int(params.get("member")), everyone=everyone)
+    errors = []
+    if params.get("member") and member is None:
+        errors.append(_("This member is not a member of this group."))
+    names = split_names(group=group, member=member) if member is not None else []
+    form = MemberSplitForm(
+        request.POST or None, initial={"member": member and member.pk},
+        name_choices=[(entry.name.pk, entry.name.name) for entry in names],
+    )
+    if request.method == "POST" and member is not None:
+        if form.is_valid():
+            chosen = {entry.name.pk: entry.name for entry in names}
+            try:
+                record = member_split(
+                    member=member, names=[chosen[pk] for pk in form.cleaned_data["names"]], group=group,
+                    by=request.user, reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as error:
+                errors.append(_errors(error))
+            else:
+                return redirect(_record_url("member_split", group, record.pk))
+        else:
+            errors.append(_errors(form.errors))
+    if member is not None:
+        chosen = {str(pk) for pk in request.POST.getlist("names")} if request.method == "POST" else set()
+        return _page(request, group, "split_names.html", {
+            "card": member_cards(group=group, members=[member])[member.pk],
+            "names": names, "chosen": chosen, "form": form, "errors": errors,
+        })
+    query = request.GET.get("q", "")
+    found = members_search(group=group, query=query, everyone=everyone)
+    return _page(request, group, "split.html", {
+        "hidden": [],
+        "pick_prefix": "member=",
+        "query": query,
+        "found": list(member_cards(group=group, members=found).values()),
+        "errors": errors,
+    })
+

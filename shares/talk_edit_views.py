@@ -1,0 +1,209 @@
+"""A talk's Markdown export, and its corrections by the group's admins (staff too): move its
+boundaries, change its speaker or topic, delete it as false or undo that.
+
+Who may do what: the export, whoever may see the talk (a 404 otherwise, as for the talk
+page). The corrections: the group's admins; a talk the user may not see is a 404, a talk the
+user sees but may not correct a 403, and anonymous visitors are sent to log in. Each view
+validates a form, calls one service and turns a domain error into a message.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from community.models import Group, Visibility
+
+from . import services
+from .archive import (
+    DELETED,
+    day_discussion,
+    day_lines,
+    day_messages,
+    message_rows,
+    talk_boundaries,
+    talk_day,
+    talk_export,
+    talk_rows,
+    talk_speakers,
+    talks_for_export,
+)
+from .archive_views import ArchiveAccess, _access
+from .export import content_disposition, talk_markdown
+from .forms import TalkBoundariesForm, TalkDeleteForm, TalkDetailsForm, TalkRestoreForm
+from .models import Share, ShareStatus
+from .selectors import shares_visible_to
+
+# --- The export ---
+
+
+@require_GET
+def talk_export_markdown(request, group_slug: str, pk: int) -> HttpResponse:
+    """The talk as a Markdown file in the shape of the hand-made write-ups; the day's
+    discussion only for members of the group (as on the talk page)."""
+    group = get_object_or_404(Group, slug=group_slug)
+    share = talks_for_export(visible=shares_visible_to(request.user), group=group).filter(pk=pk).first()
+    if share is None:
+        raise Http404
+    access = _access(request.user, group)
+    discussion = message_rows(day_discussion(share=share)) if access.is_member else None
+    text = talk_markdown(talk_export(share=share, parts=talk_rows(share_id=share.pk), discussion=discussion))
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = content_disposition(day=talk_day(share), topic=share.topic, pk=share.pk)
+    if access.is_member or share.visibility != Visibility.PUBLIC:
+        response["Cache-Control"] = "private"
+    return response
+
+
+# --- The corrections ---
+
+def _talk_for_admin(request, group_slug: str, pk: int, *, deleted: bool = False) -> tuple[Group, ArchiveAccess, Share]:
+    """The group, the user's access and the talk (delivered, or with ``deleted`` also a talk an
+    admin deleted): 404 when the user may not see it, 403 when they may not correct it."""
+    group = get_object_or_404(Group, slug=group_slug)
+    share = shares_visible_to(request.user).filter(group=group, pk=pk).select_related("group", "speaker").first()
+    is_deleted = share is not None and share.status == ShareStatus.CANCELLED and DELETED in share.edited_fields
+    if share is None or not (share.status == ShareStatus.DELIVERED or (deleted and is_deleted)):
+        raise Http404
+    access = _access(request.user, group)
+    if not access.is_admin:
+        raise PermissionDenied
+    return group, access, share
+
+
+def _error_message(request, error: ValidationError) -> None:
+    messages.error(request, " ".join(error.messages))
+
+
+def _render_correct(request, group: Group, access: ArchiveAccess, share: Share, *,
+                    boundaries_form: TalkBoundariesForm | None = None, details_form: TalkDetailsForm | None = None,
+                    status: int = 200) -> HttpResponse:
+    """The correction page; after a refused write, the share is read again (the services may
+    have changed the instance before refusing, and the transaction was rolled back)."""
+    if status != 200:
+        share = Share.objects.select_related("group", "speaker").get(pk=share.pk)
+    day = talk_day(share)
+    # Admins (and staff) see every share of their group: no visibility to apply to the day's talks.
+    lines = day_lines(day_messages(group=group, day=day, visible=Share.objects.filter(group=group)))
+    current = talk_boundaries(share=share, lines=lines)
+    if boundaries_form is None:
+        boundaries_form = TalkBoundariesForm(initial={"start": current.start, "qa": current.qa, "end": current.end})
+    picked = {name: boundaries_form[name].value() for name in ("start", "qa", "end")}
+    details_form = details_form or TalkDetailsForm(
+        speakers=talk_speakers(group),
+        initial={"speaker": share.speaker_id, "topic": share.topic, "version": share.version},
+    )
+    return render(request, "shares/archive/correct.html", {
+        "group": group,
+        "access": access,
+        "share": share,
+        "day": day,
+        "lines": lines,
+        "picked": {name: str(value) if value not in (None, "") else "" for name, value in picked.items()},
+        "boundaries_form": boundaries_form,
+        "details_form": details_form,
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def talk_correct(request, group_slug: str, pk: int) -> HttpResponse:
+    """The day's messages with the talk's parts marked: the admin picks the talk's first
+    message, the Q&A's first message (or none) and the last message."""
+    group, access, share = _talk_for_admin(request, group_slug, pk)
+    if request.method == "GET":
+        return _render_correct(request, group, access, share)
+    form = TalkBoundariesForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.talk_boundaries_set(share=share, start_message=data["start"], qa_message=data["qa"],
+                                         end_message=data["end"], by=request.user, note=data["note"])
+        except ValidationError as error:
+            _error_message(request, error)
+        else:
+            messages.success(request, _("The talk's boundaries are saved."))
+            return redirect("shares:talk", group_slug=group.slug, pk=share.pk)
+    return _render_correct(request, group, access, share, boundaries_form=form, status=400)
+
+
+@login_required
+@require_POST
+def talk_details(request, group_slug: str, pk: int) -> HttpResponse:
+    """Change the talk's speaker and topic, through the schedule's own services
+    (``share_edit``, then ``share_reassign``), in one transaction."""
+    group, access, share = _talk_for_admin(request, group_slug, pk)
+    form = TalkDetailsForm(request.POST, speakers=talk_speakers(group))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                services.share_edit(share=share, topic=data["topic"], abstract=share.abstract,
+                                    expected_version=data["version"], by=request.user)
+                services.share_reassign(share=share, speaker=data["speaker"], by=request.user)
+        except services.ShareConflict as error:
+            _error_message(request, error)
+            return _render_correct(request, group, access, share, status=409, details_form=TalkDetailsForm(
+                speakers=talk_speakers(group), initial={**data, "version": Share.objects.get(pk=share.pk).version}))
+        except ValidationError as error:
+            _error_message(request, error)
+        else:
+            messages.success(request, _("The talk's speaker and topic are saved."))
+            return redirect("talk_correct", group_slug=group.slug, pk=share.pk)
+    return _render_correct(request, group, access, share, details_form=form, status=400)
+
+
+def _render_delete(request, group: Group, access: ArchiveAccess, share: Share, *,
+                   form: TalkDeleteForm | None = None, status: int = 200) -> HttpResponse:
+    deletion = services.talk_deletion(share)
+    return render(request, "shares/archive/delete.html", {
+        "group": group,
+        "access": access,
+        "share": share,
+        "deletion": deletion,
+        "form": form or TalkDeleteForm(),
+        "restore_form": TalkRestoreForm(),
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def talk_delete(request, group_slug: str, pk: int) -> HttpResponse:
+    """Delete a false talk, with a reason; on a deleted talk, who deleted it, when and why,
+    and the button that undoes it."""
+    group, access, share = _talk_for_admin(request, group_slug, pk, deleted=True)
+    if request.method == "GET":
+        return _render_delete(request, group, access, share)
+    form = TalkDeleteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.talk_delete(share=share, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _error_message(request, error)
+        else:
+            messages.success(request, _("The talk is deleted. A new import of that day will not bring it back."))
+            return redirect("talk_delete", group_slug=group.slug, pk=share.pk)
+    return _render_delete(request, group, access, share, form=form, status=400)
+
+
+@login_required
+@require_POST
+def talk_restore(request, group_slug: str, pk: int) -> HttpResponse:
+    """Undo the deletion of a talk."""
+    group, access, share = _talk_for_admin(request, group_slug, pk, deleted=True)
+    form = TalkRestoreForm(request.POST)
+    if form.is_valid():
+        try:
+            services.talk_restore(share=share, by=request.user, note=form.cleaned_data["note"])
+        except ValidationError as error:
+            _error_message(request, error)
+        else:
+            messages.success(request, _("The talk is back in the archive."))
+            return redirect("shares:talk", group_slug=group.slug, pk=share.pk)
+    return _render_delete(request, group, access, share, status=400)
