@@ -590,6 +590,7 @@ def application_accept(*, application: Application, by) -> Share:
     application.save(update_fields=["status", "decided_by", "decided_at", "member"])
     AuditEntry.objects.create(group=group, actor=by, action="application_accepted",
                               target=nickname, details={"member": member.pk, "share": share.pk})
+    return share
 
 
 # --- Corrections of a talk by the group's admins ---
