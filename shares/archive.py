@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.utils.safestring import SafeString, mark_safe
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils.safestring import SafeString
 
 from community.models import Group, Member, Membership, Message, MessageKind, Name, RecordedDay, Visibility
 
@@ -37,6 +37,12 @@ _TRAILING = ".,;:!?)]}"
 
 # --- Pure helpers ---
 
+def _safe(html: str) -> SafeString:
+    """HTML the caller built from escaped parts, marked safe (``SafeString`` directly:
+    ``mark_safe``'s lazy-aware wrapper is measurable over a long talk's thousands of pieces)."""
+    return SafeString(html)
+
+
 def escape(text: str) -> str:
     """``&<>"'`` escaped, as Django's ``escape`` does, as a plain string (the callers mark the
     finished HTML safe once; Django's lazy-aware wrapper cost a third of a long talk's page)."""
@@ -48,15 +54,15 @@ def link_html(url: str, text: str | None = None) -> SafeString:
     A URL that is not http(s) is shown as plain text."""
     label = escape(url if text is None else text)
     if not is_http_url(url):
-        return mark_safe(label)  # noqa: S308 - escaped above
-    return mark_safe(f'<a href="{escape(url.strip())}" rel="nofollow noopener">{label}</a>')  # noqa: S308 - escaped above
+        return _safe(label)  # noqa: S308 - escaped above
+    return _safe(f'<a href="{escape(url.strip())}" rel="nofollow noopener">{label}</a>')  # noqa: S308 - escaped above
 
 
 def text_html(text: str) -> SafeString:
     """The text escaped, with its http(s) URLs made into links (``rel="nofollow noopener"``)
     and its line breaks kept as ``<br>``. Nothing else of the text becomes markup."""
     if "://" not in text:  # most messages: nothing to link
-        return mark_safe(escape(text).replace("\n", "<br>"))  # noqa: S308 - escaped
+        return _safe(escape(text).replace("\n", "<br>"))  # noqa: S308 - escaped
     pieces = []
     position = 0
     for match in _URL.finditer(text):
@@ -66,7 +72,7 @@ def text_html(text: str) -> SafeString:
         pieces.append(link_html(url))
         position = end
     pieces.append(escape(text[position:]))
-    return mark_safe("".join(pieces).replace("\n", "<br>"))  # noqa: S308 - every piece is escaped
+    return _safe("".join(pieces).replace("\n", "<br>"))  # noqa: S308 - every piece is escaped
 
 
 @dataclass(slots=True)
@@ -83,16 +89,16 @@ class Piece:
 def message_piece(message: Message) -> Piece:
     """How a message reads on a page. Images are a placeholder (the word "image" and a link to
     the original), never an ``<img>``; links and files show their title and an http(s) link."""
-    url = message.url if is_http_url(message.url) else ""
+    url = message.url if message.url and is_http_url(message.url) else ""
     if message.kind == MessageKind.IMAGE:
-        html = mark_safe('<span class="muted">[image' + (" " + link_html(url) if url else "") + "]</span>")  # noqa: S308
+        html = _safe('<span class="muted">[image' + (" " + link_html(url) if url else "") + "]</span>")  # noqa: S308
     elif message.kind in (MessageKind.LINK, MessageKind.FILE):
         label = message.text or message.url
-        html = link_html(url, label) if url else mark_safe(escape(label))  # noqa: S308 - escaped
+        html = link_html(url, label) if url else _safe(escape(label))  # noqa: S308 - escaped
         if message.kind == MessageKind.FILE:
-            html = mark_safe(f'<span class="muted">[file]</span> {html}')  # noqa: S308 - escaped above
+            html = _safe(f'<span class="muted">[file]</span> {html}')  # noqa: S308 - escaped above
     elif message.kind == MessageKind.STICKER:
-        html = mark_safe('<span class="muted">[sticker]</span>')
+        html = _safe('<span class="muted">[sticker]</span>')
     else:
         html = text_html(message.text)
     return Piece(kind=message.kind, text=message.text, url=url, html=html, sent_at=message.sent_at)
@@ -165,7 +171,7 @@ class Block:
     @property
     def html(self) -> SafeString:
         """The block's messages, each already safe, side by side."""
-        return mark_safe(" ".join(piece.html for piece in self.pieces))  # noqa: S308 - pieces are escaped
+        return _safe(" ".join(piece.html for piece in self.pieces))  # noqa: S308 - pieces are escaped
 
 
 def talk_blocks(parts: Iterable[TalkMessage], *, speaker_id: int, gap: dt.timedelta = PARAGRAPH_GAP) -> list[Block]:
@@ -220,7 +226,7 @@ def lines_html(lines: Iterable[Line], *, tz=None) -> SafeString:
             time = (f'<time class="muted" datetime="{moment.isoformat()}">'
                     f'{moment.astimezone(tz).strftime("%H:%M")}</time> ')
         items.append(f'<li>{time}<span class="sender">{escape(line.sender)}:</span> <span>{line.piece.html}</span></li>')
-    return mark_safe("".join(items))  # noqa: S308 - sender and text are escaped
+    return _safe("".join(items))  # noqa: S308 - sender and text are escaped
 
 
 def day_lines(messages: Iterable[Message]) -> list[Line]:
@@ -300,7 +306,8 @@ def day_discussion(*, share: Share) -> QuerySet[Message]:
     start, end = local_day_bounds(share.group, talk_day(share))
     return (
         Message.objects.filter(group_id=share.group_id, sent_at__gte=start, sent_at__lt=end)
-        .exclude(talk_parts__share=share)
+        # NOT EXISTS, not NOT IN: PostgreSQL turns it into an anti-join on (share, message).
+        .filter(~Exists(TalkMessage.objects.filter(share_id=share.pk, message_id=OuterRef("pk"))))
         .select_related("sender")
         .order_by("sent_at", "id")
     )
