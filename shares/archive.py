@@ -135,15 +135,24 @@ def message_rows(messages: QuerySet[Message]) -> list[MessageRow]:
     return [MessageRow(*row) for row in messages.values_list(*MESSAGE_COLUMNS)]
 
 
-def talk_rows(*, share_id: int) -> list[PartRow]:
-    """The talk's messages (talk, interruptions, Q&A) in order, as rows, in one query."""
-    columns = ["part", *(f"message__{column}" for column in MESSAGE_COLUMNS)]
-    rows = (
-        TalkMessage.objects.filter(share_id=share_id)
-        .order_by("message__sent_at", "message_id")
-        .values_list(*columns)
-    )
-    return [PartRow(row[0], MessageRow(*row[1:])) for row in rows]
+def talk_rows(*, share: Share) -> list[PartRow]:
+    """The talk's messages (talk, interruptions, Q&A) in order, as rows: two queries.
+
+    The messages are looked up within the talk's day of the record, through the (group, sent)
+    index: joined on the talk alone, PostgreSQL chose to scan every message of the database, and
+    a list of thousands of ids costs as much to send. A talk with a message outside its day (the
+    importer makes none; a hand correction could) is read by id instead."""
+    parts = dict(TalkMessage.objects.filter(share_id=share.pk).values_list("message_id", "part"))
+    if not parts:
+        return []
+    start, end = local_day_bounds(share.group, talk_day(share))
+    messages = Message.objects.filter(
+        group_id=share.group_id, sent_at__gte=start, sent_at__lt=end, talk_parts__share_id=share.pk,
+    ).order_by("sent_at", "id")
+    rows = message_rows(messages)
+    if len(rows) != len(parts):
+        rows = message_rows(Message.objects.filter(pk__in=list(parts)).order_by("sent_at", "id"))
+    return [PartRow(parts[row.id], row) for row in rows]
 
 
 def sender_label(message: Message | MessageRow) -> str:

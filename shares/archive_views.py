@@ -61,7 +61,7 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
     if share is None:
         raise Http404
     access = _access(request.user, group)
-    parts = talk_rows(share_id=share.pk)
+    parts = talk_rows(share=share)
     qa = message_lines(part.message for part in parts if part.part == TalkPart.QA)
     # The rest of the day, for members: rendered once in Python (hundreds of lines).
     discussion = message_lines(message_rows(day_discussion(share=share))) if access.is_member else None

@@ -53,7 +53,7 @@ def talk_export_markdown(request, group_slug: str, pk: int) -> HttpResponse:
         raise Http404
     access = _access(request.user, group)
     discussion = message_rows(day_discussion(share=share)) if access.is_member else None
-    text = talk_markdown(talk_export(share=share, parts=talk_rows(share_id=share.pk), discussion=discussion))
+    text = talk_markdown(talk_export(share=share, parts=talk_rows(share=share), discussion=discussion))
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = content_disposition(day=talk_day(share), topic=share.topic, pk=share.pk)
     if access.is_member or share.visibility != Visibility.PUBLIC:

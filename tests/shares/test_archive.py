@@ -400,8 +400,9 @@ def test_talk_page_query_count_for_a_member(world, django_assert_num_queries, it
     client = client_for(world, "member")
 
     # session, user, group, the user's member, groups of the user, groups the user runs, the talk,
-    # the speaker's names, sign-ins, talk messages, membership (member check), previous, next, the day's discussion
-    with django_assert_num_queries(14):
+    # the speaker's names, sign-ins, the talk's parts, its messages, membership (member check), previous, next,
+    # the day's discussion
+    with django_assert_num_queries(15):
         response = client.get(talk_url(share))
 
     assert (len(response.context["sign_ins"]), len(response.context["qa"]), len(response.context["discussion"])) == (
@@ -417,8 +418,8 @@ def test_talk_page_query_count_for_an_anonymous_visitor(world, django_assert_num
         make_sign_in(share, [world.member.member, world.admin.member, world.outsider.member][n])
     client = client_for(world, "anonymous")
 
-    # group, the talk, the speaker's names, sign-ins, talk messages, previous, next
-    with django_assert_num_queries(7):
+    # group, the talk, the speaker's names, sign-ins, the talk's parts, its messages, previous, next
+    with django_assert_num_queries(8):
         response = client.get(talk_url(share))
 
     assert len(response.context["blocks"][0].pieces) == items
@@ -454,3 +455,15 @@ def test_day_page_query_count_for_an_admin(world, django_assert_num_queries, ite
         response = client.get(day_url(DAY))
 
     assert [share.topic for share in response.context["deleted_talks"]] == [f"删掉的{n}" for n in range(items)]
+
+
+def test_talk_rows_include_a_message_outside_the_talks_day(world):
+    """Read within the day by the (group, sent) index; a message past midnight is still found."""
+    from shares.archive import talk_rows
+
+    share = make_share(world.group, world.speaker.member)
+    say(share, world.speaker.member, "19:30", "正文")
+    late = make_message(world.group, world.speaker.member, at("2018-05-21", "00:30"), "过了午夜")
+    TalkMessage.objects.create(share=share, message=late, part=TalkPart.QA)
+
+    assert [(row.part, row.message.text) for row in talk_rows(share=share)] == [("talk", "正文"), ("qa", "过了午夜")]

@@ -279,8 +279,8 @@ def test_export_query_count_for_a_member(world, django_assert_num_queries, items
     client = client_for(world, "member")
 
     # session, user, group, the user's member, groups of the user, groups the user runs, the talk,
-    # its messages, membership (member check), the day's discussion
-    with django_assert_num_queries(10):
+    # its parts, its messages, membership (member check), the day's discussion
+    with django_assert_num_queries(11):
         response = client.get(export_url(share))
 
     assert response.content.decode().count("闲聊") == items
@@ -295,8 +295,8 @@ def test_export_query_count_for_an_anonymous_visitor(world, django_assert_num_qu
         make_sign_in(share, [world.member.member, world.admin.member, world.outsider.member][n])
     client = client_for(world, "anonymous")
 
-    # group, the talk, its messages
-    with django_assert_num_queries(3):
+    # group, the talk, its parts, its messages
+    with django_assert_num_queries(4):
         response = client.get(export_url(share))
 
     assert response.content.decode().count("提问") == items
