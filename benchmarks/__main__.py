@@ -67,6 +67,13 @@ def summary_table(figures: list[Figure]) -> str:
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
+def machine_speed() -> float:
+    """Microseconds for ``sum(range(1000))``, best of five rounds: a yardstick printed with the figures."""
+    import timeit
+
+    return min(timeit.repeat("sum(range(1000))", number=20_000, repeat=5)) / 20_000 * 1e6
+
+
 def _interrupt(signum, frame):
     # Terminated (e.g. by `timeout`): unwind like Ctrl-C, so the running child is killed
     # and the temporary databases are removed.
@@ -114,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     shown = given or (sizes if "import" in selected else [archive_pages.DEFAULT_SIZE])
     print(f"benchmarks on {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
           f"{database}; sizes {', '.join(import_speed.size_label(s) for s in shown)}", flush=True)
+    print(f"machine speed before: {machine_speed():.1f} µs for sum(range(1000)) (lower is faster; this VM's "
+          "speed drifts, so compare figures taken at similar speeds)", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     profile_dir = None
@@ -138,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         if figures:
             print()
             print(summary_table(figures))
-            print(f"\n({time.monotonic() - started:.0f}s; medians; '!' marks a figure that misses its goal)")
+            print(f"\n({time.monotonic() - started:.0f}s; medians; '!' marks a figure that misses its goal; "
+                  f"machine speed after: {machine_speed():.1f} µs)")
     return 0
 
 
