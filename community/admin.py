@@ -16,6 +16,7 @@ from .models import (
     NicknameReminder,
     RecordedDay,
     RuleEvaluation,
+    StoredImage,
 )
 
 
@@ -160,3 +161,14 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 @admin.register(RuleEvaluation)
 class RuleEvaluationAdmin(ReadOnlyAdmin):
     list_display = ["group", "as_of", "ran_at"]
+
+
+@admin.register(StoredImage)
+class StoredImageAdmin(admin.ModelAdmin):
+    list_display = ["message", "file", "content_type", "uploaded_at", "uploaded_by"]
+    raw_id_fields = ["message"]
+    readonly_fields = ["uploaded_at", "uploaded_by"]
+
+    def save_model(self, request, obj, form, change):
+        obj.uploaded_by = obj.uploaded_by or request.user
+        super().save_model(request, obj, form, change)

@@ -577,3 +577,21 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target}"
+
+
+class StoredImage(models.Model):
+    """The app's own copy of an image a message showed (the record keeps only its original
+    link): pages show this copy, never the original from elsewhere."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="stored_image")
+    file = models.FileField(_("file"), upload_to="images/%Y/%m/")
+    content_type = models.CharField(_("content type"), max_length=50, default="image/png")
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stored image")
+        verbose_name_plural = _("stored images")
+
+    def __str__(self) -> str:
+        return self.file.name

@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from community import home, views
 from community.api.flags import FlagDecideAPI, FlagListAPI
 from community.api.members import MemberListAPI
-from shares import application_views
+from shares import application_views, archive_views
 from shares.api import ShareListAPI
 
 api_patterns = [
@@ -34,6 +34,7 @@ urlpatterns = [
     path("g/<slug:group_slug>/names/", include("community.identity_urls")),
     path("g/<slug:group_slug>/talks/<int:pk>/", include("shares.talk_edit_urls")),
     path("talks/", include("shares.search_urls")),
+    path("images/<int:message_id>/", archive_views.stored_image, name="stored_image"),
     path("", include("shares.people_urls")),
     path("g/<slug:group_slug>/", include("shares.urls")),
     path("admin/", admin.site.urls),

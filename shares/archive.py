@@ -86,12 +86,25 @@ class Piece:
     sent_at: dt.datetime | None = None
 
 
-def message_piece(message: Message) -> Piece:
-    """How a message reads on a page. Images are a placeholder (the word "image" and a link to
-    the original), never an ``<img>``; links and files show their title and an http(s) link."""
+def stored_image_id(message: Message | MessageRow) -> int | None:
+    """The id of the app's stored copy of an image message, if there is one (a row carries it;
+    a model instance must have ``stored_image`` loaded with ``select_related``)."""
+    if isinstance(message, MessageRow):
+        return message.stored_image_id
+    cached = message._state.fields_cache.get("stored_image")
+    return cached.pk if cached is not None else None
+
+
+def message_piece(message: Message | MessageRow) -> Piece:
+    """How a message reads on a page. An image shows the app's stored copy when one was uploaded
+    (served by the app, ``/images/ID/``), else a placeholder with a link to the original: an
+    image from elsewhere is never embedded. Links and files show their title and an http(s) link."""
     url = message.url if message.url and is_http_url(message.url) else ""
     if message.kind == MessageKind.IMAGE:
-        html = _safe('<span class="muted">[image' + (" " + link_html(url) if url else "") + "]</span>")  # noqa: S308
+        if stored_image_id(message) is not None:
+            html = _safe(f'<img class="stored-image" src="/images/{int(message.id)}/" alt="[image]" loading="lazy">')
+        else:
+            html = _safe('<span class="muted">[image' + (" " + link_html(url) if url else "") + "]</span>")  # noqa: S308
     elif message.kind in (MessageKind.LINK, MessageKind.FILE):
         label = message.text or message.url
         html = link_html(url, label) if url else _safe(escape(label))  # noqa: S308 - escaped
@@ -117,6 +130,7 @@ class MessageRow:
     kind: str
     text: str
     url: str
+    stored_image_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -127,7 +141,9 @@ class PartRow:
     message: MessageRow
 
 
-MESSAGE_COLUMNS = ("id", "sender_id", "sender_name", "sender__display_name", "sent_at", "kind", "text", "url")
+MESSAGE_COLUMNS = (
+    "id", "sender_id", "sender_name", "sender__display_name", "sent_at", "kind", "text", "url", "stored_image__id",
+)
 
 
 def message_rows(messages: QuerySet[Message]) -> list[MessageRow]:
@@ -329,7 +345,7 @@ def day_messages(*, group: Group, day: dt.date, visible: QuerySet[Share]) -> Que
     parts = TalkMessage.objects.filter(share__in=visible.values("pk")).select_related("share").order_by("share_id")
     return (
         Message.objects.filter(group=group, sent_at__gte=start, sent_at__lt=end)
-        .select_related("sender")
+        .select_related("sender", "stored_image")
         .prefetch_related(Prefetch("talk_parts", queryset=parts, to_attr="visible_parts"))
         .order_by("sent_at", "id")
     )

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from community.models import Group
-from community.permissions import membership_of
+from community.models import Group, StoredImage
+from community.permissions import is_group_member, membership_of
 
 from .archive import (
     day_discussion,
@@ -33,7 +33,7 @@ from .archive import (
     talk_rows,
     talks_for_page,
 )
-from .models import TalkPart
+from .models import TalkMessage, TalkPart
 from .selectors import shares_visible_to
 
 
@@ -108,3 +108,20 @@ def day(request, group_slug: str, day: dt.date) -> HttpResponse:
         "previous": previous,
         "next": following,
     })
+
+
+@require_GET
+def stored_image(request, message_id: int) -> HttpResponse:
+    """The app's copy of an image message, for whoever may read the message: the members of its
+    group, and anyone who may see a talk it is part of. Others get a 404 (nothing leaks)."""
+    image = get_object_or_404(StoredImage.objects.select_related("message__group"), message_id=message_id)
+    message = image.message
+    if not is_group_member(request.user, message.group) and not TalkMessage.objects.filter(
+        message_id=message.pk, share__in=shares_visible_to(request.user).values("pk"),
+    ).exists():
+        raise Http404
+    response = FileResponse(image.file.open("rb"), content_type=image.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
