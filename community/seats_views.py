@@ -144,7 +144,8 @@ def removals_csv(request, group_slug: str):
     response["Content-Disposition"] = f'attachment; filename="{group.slug}-removals.csv"'
     response.write("\ufeff")  # lets spreadsheet programs read the file as UTF-8
     writer = csv.writer(response)
-    writer.writerow(["nickname", "name", "company", "rule", "approved_at", "approved_by", "reason", "evidence"])
+    writer.writerow([_("nickname"), _("name"), _("company"), _("rule"), _("approved at"), _("approved by"), _("reason"),
+                     _("evidence")])
     labels = dict(FlagRule.choices)
     for flag in flags:
         member = flag.membership.member

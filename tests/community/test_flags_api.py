@@ -122,10 +122,12 @@ def test_decide_approve_then_reopen(cast):
 def test_decide_bad_input_is_a_clear_400(cast):
     client = client_for(cast, "admin")
     url = f"/api/flags/{cast.flag.pk}/decide/"
-    assert client.post(url, {"decision": "exempt", "reason": "x"}, content_type="application/json").json() == {
+    assert client.post(url, {"decision": "exempt", "reason": "x"}, content_type="application/json",
+                       HTTP_ACCEPT_LANGUAGE="en").json() == {
         "until": ["Required for an exemption."]
     }
-    assert client.post(url, {"decision": "dismiss"}, content_type="application/json").json() == {
+    assert client.post(url, {"decision": "dismiss"}, content_type="application/json",
+                       HTTP_ACCEPT_LANGUAGE="en").json() == {
         "detail": "Say why the flag is dismissed."
     }
     assert client.post(url, {"decision": "explode"}, content_type="application/json").status_code == 400

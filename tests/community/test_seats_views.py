@@ -152,11 +152,11 @@ def test_removals_csv_lists_approved_removals_as_named_in_wechat(cast):
     group_flags_evaluate(group=cast.group)
     flag_approve(flag=Flag.objects.get(membership=evil, rule="silent"), by=cast.admin.user)
 
-    response = client_for(cast, "admin").get("/g/prodarch/seats/removals.csv")
+    response = client_for(cast, "admin").get("/g/prodarch/seats/removals.csv", HTTP_ACCEPT_LANGUAGE="en")
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == ["nickname", "name", "company", "rule", "approved_at", "approved_by", "reason", "evidence"]
+    assert rows[0] == ["nickname", "name", "company", "rule", "approved at", "approved by", "reason", "evidence"]
     assert [row[:4] + [row[6]] for row in rows[1:]] == [
         ["钱八-易宝-产品", "", "", "silent", "两个月没发言"],
         ["'=HYPERLINK(\"x\")", "", "", "silent", ""],
