@@ -17,10 +17,13 @@ from tests.factories import at, make_group, make_membership
 
 
 def _pool_reset() -> None:
-    """Drop the producer pool, so the next task is sent to the broker configured now."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    """Drop the connection and producer pools, so the next task is sent to the broker configured
+    now. kombu keeps them in a registry of its own: a pool closed but left there would be handed
+    to the next eager task ("Acquire on closed pool"), so the registry is reset too."""
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
 
 
