@@ -77,6 +77,8 @@ class IdentityResolver:
     owner_known: bool = False
     # member id -> joined_at of the group's memberships, read once (None: not read yet).
     joined: dict[int, dt.datetime | None] | None = None
+    # member ids of the group's pending memberships (accepted applicants), read once.
+    pending: set[int] | None = None
     # Admins' decisions: pairs of members to keep apart, and the names split off a member in
     # this group (member id -> normalized names). None: not read yet.
     apart: set[frozenset[int]] | None = None

@@ -26,7 +26,17 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from community.bulk import rows_update
-from community.models import Group, Member, Membership, MembershipPeriod, Message, Name, NameSource, RecordedDay
+from community.models import (
+    Group,
+    Member,
+    Membership,
+    MembershipPeriod,
+    MembershipStatus,
+    Message,
+    Name,
+    NameSource,
+    RecordedDay,
+)
 from community.names import normalize_name, parse_nickname
 from community.services import member_parts_update, membership_facts_refresh, membership_join, membership_leave
 from shares.models import Origin, Share, ShareStatus, SignIn
@@ -344,6 +354,16 @@ def _memberships_ensure(group: Group, first_seen: dict[int, dt.datetime], resolv
         created = Membership.objects.filter(group=group, member_id__in=list(new)).values_list("id", "member_id")
         MembershipPeriod.objects.bulk_create([MembershipPeriod(membership_id=pk, joined_at=new[m]) for pk, m in created])
         have.update(new)
+    if resolver.pending is None:
+        resolver.pending = set(
+            Membership.objects.filter(group=group, status=MembershipStatus.PENDING).values_list("member_id", flat=True)
+        )
+    # An accepted applicant seen in the record has joined the group: the membership becomes active.
+    for member_id in resolver.pending & first_seen.keys():
+        membership_join(membership=Membership.objects.get(group=group, member_id=member_id),
+                        joined_at=first_seen[member_id])
+        resolver.pending.discard(member_id)
+        have[member_id] = min(filter(None, [have.get(member_id), first_seen[member_id]]))
     earlier = {m: t for m, t in first_seen.items() if m not in new and (have[m] is None or t < have[m])}
     for member_id, moment in earlier.items():
         Membership.objects.filter(group=group, member_id=member_id).update(joined_at=moment)

@@ -22,8 +22,11 @@ from community.models import (
     Membership,
     MembershipStatus,
     Message,
+    Name,
+    NameSource,
     Visibility,
 )
+from community.names import normalize_name
 from community.permissions import is_group_admin, membership_of
 from community.selectors import seats_of_group
 from community.services import register_member_mover
@@ -573,9 +576,14 @@ def application_accept(*, application: Application, by) -> Share:
             display_name=nickname, name=application.name, company=application.company,
             position=application.position, city=application.city, wechat_id=application.wechat_id,
         )
+    # The nickname the person committed to, as a name of the group: the importer links the member
+    # when they appear in the record (and their membership becomes active then).
+    Name.objects.get_or_create(
+        member=member, group=group, normalized=normalize_name(nickname), source=NameSource.MANUAL,
+        defaults={"name": nickname},
+    )
     membership, created = Membership.objects.get_or_create(
-        group=group, member=member,
-        defaults={"nickname": nickname, "status": MembershipStatus.PENDING, "joined_at": timezone.now()},
+        group=group, member=member, defaults={"nickname": nickname, "status": MembershipStatus.PENDING},
     )
     if not created:
         if membership.status == MembershipStatus.ACTIVE:

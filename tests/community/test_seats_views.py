@@ -13,6 +13,7 @@ from community.models import (
     AuditEntry,
     Flag,
     MembershipStatus,
+    Message,
     NicknameReminder,
     RecordedDay,
 )
@@ -251,3 +252,22 @@ def test_csrf_is_enforced_on_decisions(cast):
     assert client.post("/g/prodarch/seats/decide/", {"flags": [cast.flag.pk], "decision": "approve"}).status_code == 403
     assert Flag.objects.get(pk=cast.flag.pk).status == "open"
     assert MembershipStatus.ACTIVE == cast.silent.status
+
+
+def test_an_accepted_applicant_who_appears_in_the_record_is_the_same_member_and_becomes_active(cast):
+    from importer.services import Source, transcripts_import
+    from tests.importer.test_services import transcript
+
+    application = Application.objects.create(group=cast.group, **APPLICATION)
+    client_for(cast, "admin").post(f"/g/prodarch/seats/applications/{application.pk}/accept/")
+    application.refresh_from_db()
+    member = application.member
+
+    result = transcripts_import(group_slug="prodarch", sources=[Source.from_bytes("2030-03-04.md", transcript(
+        "2030-03-04", [("10:00:00", "郑十-连连支付-产品经理-杭州", "大家好，我是郑十，刚入群")]))])
+
+    assert result.ok
+    membership = member.memberships.get(group=cast.group)
+    assert (membership.status, membership.joined_at, membership.periods.count()) == (
+        "active", at("2030-03-04", "10:00"), 1)
+    assert list(Message.objects.filter(text__startswith="大家好，我是郑十").values_list("sender_id", flat=True)) == [member.pk]
