@@ -11,9 +11,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max, Sum
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from community.models import Group, StoredImage
@@ -51,6 +56,32 @@ def _access(user, group: Group) -> ArchiveAccess:
     return ArchiveAccess(is_member=membership is not None, is_admin=membership is not None and membership.is_admin)
 
 
+# The talk and its Q&A as rendered, kept this long at most: a talk is read far more often than it
+# changes, and its key changes with every change of the talk (a sender's new display name or a
+# stored image added later shows within this time).
+TALK_BODY_SECONDS = 600
+
+
+def _talk_body(share) -> tuple[SafeString, list | None, list | None]:
+    """The talk's paragraphs and Q&A as HTML, from the cache when this version of the talk was
+    rendered before (one small aggregate query), else rendered and kept. Also returns the blocks
+    and Q&A lines when it rendered them (None from the cache)."""
+    signature = TalkMessage.objects.filter(share_id=share.pk).aggregate(
+        n=Count("id"), last=Max("message_id"), total=Sum("message_id"),
+    )
+    key = (f"talk-body:{share.pk}:{share.version}:{share.speaker_id}:{signature['n']}:{signature['last']}:"
+           f"{signature['total']}:{translation.get_language()}")
+    body = cache.get(key)
+    if body is not None:
+        return SafeString(body), None, None
+    parts = talk_rows(share=share) if signature["n"] else []
+    blocks = talk_blocks(parts, speaker_id=share.speaker_id)
+    qa = message_lines(part.message for part in parts if part.part == TalkPart.QA)
+    body = render_to_string("shares/archive/_talk_body.html", {"blocks": blocks, "qa_html": lines_html(qa)})
+    cache.set(key, str(body), TALK_BODY_SECONDS)
+    return SafeString(body), blocks, qa
+
+
 @require_GET
 def talk(request, group_slug: str, pk: int) -> HttpResponse:
     """A delivered talk the user may see: who, when, who signed in, the talk in paragraphs,
@@ -61,8 +92,7 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
     if share is None:
         raise Http404
     access = _access(request.user, group)
-    parts = talk_rows(share=share)
-    qa = message_lines(part.message for part in parts if part.part == TalkPart.QA)
+    body, blocks, qa = _talk_body(share)
     # The rest of the day, for members: rendered once in Python (hundreds of lines).
     discussion = message_lines(message_rows(day_discussion(share=share))) if access.is_member else None
     previous, following = talk_neighbours(visible=visible, share=share)
@@ -78,9 +108,9 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
         "local_start": started.astimezone(group.tz) if started else None,
         "local_end": share.ended_at.astimezone(group.tz) if share.ended_at else None,
         "sign_ins": sign_ins,
-        "blocks": talk_blocks(parts, speaker_id=share.speaker_id),
+        "talk_body": body,
+        "blocks": blocks,
         "qa": qa,
-        "qa_html": lines_html(qa),
         "previous": previous,
         "next": following,
         "discussion": discussion,

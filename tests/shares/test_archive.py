@@ -400,9 +400,9 @@ def test_talk_page_query_count_for_a_member(world, django_assert_num_queries, it
     client = client_for(world, "member")
 
     # session, user, group, the user's member, groups of the user, groups the user runs, the talk,
-    # the speaker's names, sign-ins, the talk's parts, its messages, membership (member check), previous, next,
-    # the day's discussion
-    with django_assert_num_queries(15):
+    # the speaker's names, sign-ins, the talk's signature (cache key), its parts, its messages, membership (member
+    # check), previous, next, the day's discussion
+    with django_assert_num_queries(16):
         response = client.get(talk_url(share))
 
     assert (len(response.context["sign_ins"]), len(response.context["qa"]), len(response.context["discussion"])) == (
@@ -418,8 +418,9 @@ def test_talk_page_query_count_for_an_anonymous_visitor(world, django_assert_num
         make_sign_in(share, [world.member.member, world.admin.member, world.outsider.member][n])
     client = client_for(world, "anonymous")
 
-    # group, the talk, the speaker's names, sign-ins, the talk's parts, its messages, previous, next
-    with django_assert_num_queries(8):
+    # group, the talk, the speaker's names, sign-ins, the talk's signature (cache key), its parts, its messages,
+    # previous, next
+    with django_assert_num_queries(9):
         response = client.get(talk_url(share))
 
     assert len(response.context["blocks"][0].pieces) == items
@@ -467,3 +468,25 @@ def test_talk_rows_include_a_message_outside_the_talks_day(world):
     TalkMessage.objects.create(share=share, message=late, part=TalkPart.QA)
 
     assert [(row.part, row.message.text) for row in talk_rows(share=share)] == [("talk", "正文"), ("qa", "过了午夜")]
+
+
+def test_talk_body_is_served_from_the_cache_until_the_talk_changes(world, django_assert_num_queries):
+    share = make_share(world.group, world.speaker.member, visibility=Visibility.PUBLIC)
+    say(share, world.speaker.member, "19:30", "第一段")
+    client = client_for(world, "anonymous")
+    first = client.get(talk_url(share)).content.decode()
+
+    with django_assert_num_queries(7):  # no parts, no messages: the rendered talk comes from the cache
+        second = client.get(talk_url(share)).content.decode()
+    def body(html):
+        return html[html.index('<section class="talk-body">'):html.index('<nav class="talk-neighbours">')]
+
+    assert body(second) == body(first) and "第一段" in body(second)
+
+    say(share, world.speaker.member, "19:31", "第二段")  # a re-import or a correction changes the rows
+    assert "第二段" in client.get(talk_url(share)).content.decode()
+    share.topic = "新题目"
+    share.version += 1
+    share.save()
+    TalkMessage.objects.filter(message__text="第二段").delete()
+    assert "第二段" not in client.get(talk_url(share)).content.decode()
