@@ -37,6 +37,7 @@ run: $(RUN_STAMP) messages
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py index_talks
+	$(BIN)/python manage.py flag_members -v 0
 	$(BIN)/python manage.py serve --port $(PORT)
 
 test: $(DEV_STAMP) messages

@@ -467,3 +467,12 @@ def test_last_evaluation_is_kept_with_its_gaps_one_row_per_group():
     assert evaluation.counts["gaps"] == 1
     assert evaluation.gaps == {"members": ["王芳-云汇支付-架构-上海"], "member_count": 1,
                                "first_missing": "2018-06-01", "last_missing": "2018-06-02"}
+
+
+def test_flag_members_command_quiet_prints_the_counts_only(group, capsys):
+    silent_member(group)
+    call_command("flag_members", "-v", "0")
+    assert capsys.readouterr().out == (
+        "prodarch as of 2018-06-30\n"
+        "  memberships 1, created 1, updated 0, resolved 0, unchanged 0, gaps 0\n"
+    )

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", type=_day, help="the day to judge as of (default: each group's last imported day)")
         parser.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
 
-    def handle(self, *args, group=None, as_of=None, dry_run=False, **options):
+    def handle(self, *args, group=None, as_of=None, dry_run=False, verbosity=1, **options):
         groups = Group.objects.order_by("slug")
         if group:
             groups = groups.filter(slug=group)
@@ -52,7 +52,7 @@ class Command(BaseCommand):
             self.stdout.write(title)
             counts = result.counts()
             self.stdout.write("  " + ", ".join(f"{key} {value}" for key, value in counts.items()))
-            table = flag_table(result)
+            table = flag_table(result) if verbosity >= 1 else []
             if len(table) > 1:
                 for line in table:
                     self.stdout.write("  " + line)
