@@ -120,7 +120,8 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Decisions are made in the review queue, where each is audited: the admin site only shows them."""
+    """Rows a service writes (decisions made in the review queue, each audited; the search index):
+    the admin site only shows them."""
 
     def has_add_permission(self, request):
         return False

@@ -8,8 +8,6 @@ members of the group get a 403, as on the other member-only group pages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,24 +17,10 @@ from django.views.decorators.http import require_GET
 
 from .filters import AdminDirectoryFilter, DirectoryFilter
 from .models import Group
-from .permissions import membership_of
+from .permissions import group_access
 from .selectors import directory_memberships, directory_rows, last_recorded_day
 
 PER_PAGE = 50
-
-
-@dataclass(frozen=True)
-class GroupAccess:
-    is_member: bool
-    is_admin: bool
-
-
-def group_access(user, group: Group) -> GroupAccess:
-    """Membership of the group, asked once (staff count as members and admins)."""
-    if getattr(user, "is_staff", False):
-        return GroupAccess(is_member=True, is_admin=True)
-    membership = membership_of(user, group)
-    return GroupAccess(is_member=membership is not None, is_admin=membership is not None and membership.is_admin)
 
 
 @login_required

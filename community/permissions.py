@@ -6,6 +6,8 @@ members (their own data and their group's members-only pages).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .models import Group, Membership, MembershipRole, MembershipStatus
 from .selectors import user_member_id
 
@@ -31,3 +33,17 @@ def is_group_admin(user, group: Group) -> bool:
         return True
     membership = membership_of(user, group)
     return membership is not None and membership.role in (MembershipRole.OWNER, MembershipRole.ADMIN)
+
+
+@dataclass(frozen=True)
+class GroupAccess:
+    is_member: bool
+    is_admin: bool
+
+
+def group_access(user, group: Group) -> GroupAccess:
+    """Membership of the group, asked once (staff count as members and admins)."""
+    if getattr(user, "is_staff", False):
+        return GroupAccess(is_member=True, is_admin=True)
+    membership = membership_of(user, group)
+    return GroupAccess(is_member=membership is not None, is_admin=membership is not None and membership.is_admin)

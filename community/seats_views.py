@@ -33,10 +33,12 @@ from .models import (
     Group,
     RuleEvaluation,
 )
-from .permissions import is_group_admin
+from .permissions import GroupAccess, is_group_admin
 from .selectors import flags_of_group, nickname_reminders_due, seats_of_group
 from .services import application_decline, application_submit
 
+# Every page here is for the group's admins (checked by _admin_group); the nav shows them all.
+ADMIN_ACCESS = GroupAccess(is_member=True, is_admin=True)
 REMINDER_TEXT = "请按群规把群昵称改为「姓名-公司-岗位-地区」，例如：张三-某某支付-产品经理-上海。谢谢配合！"
 
 
@@ -60,7 +62,7 @@ def seats(request, group_slug: str):
     rules = [(rule, label, [flag for flag in flags if flag.rule == rule]) for rule, label in FlagRule.choices]
     return render(request, "community/seats/queue.html", {
         "group": group,
-        "access": {"is_admin": True, "is_member": True},
+        "access": ADMIN_ACCESS,
         "rules": rules,
         "open_count": len(flags),
         "reminders_due": nickname_reminders_due(group=group).count(),
@@ -86,9 +88,7 @@ def decide(request, group_slug: str):
             messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
         return redirect(back, group_slug=group.slug)
     data = form.cleaned_data
-    arguments = {}
-    if data["decision"] in ("dismiss", "exempt", "reopen", "approve"):
-        arguments["reason"] = data.get("reason") or ""
+    arguments = {"reason": data.get("reason") or ""}
     if data["decision"] == "exempt":
         arguments["until"] = data["until"]
     chosen = list(Flag.objects.filter(group=group, pk__in=data["flags"]).order_by("pk"))
@@ -109,7 +109,7 @@ def decided(request, group_slug: str):
     flags = flags_of_group(group=group).exclude(status__in=ACTIVE_FLAG_STATUSES).order_by("-updated_at", "-id")
     page = Paginator(flags, 50).get_page(request.GET.get("page"))
     return render(request, "community/seats/decided.html", {
-        "group": group, "access": {"is_admin": True, "is_member": True}, "page": page,
+        "group": group, "access": ADMIN_ACCESS, "page": page,
     })
 
 
@@ -129,7 +129,7 @@ def reminders(request, group_slug: str):
         return redirect("seats_reminders", group_slug=group.slug)
     mentions = " ".join(f"@{flag.membership.nickname}" for flag in due)
     return render(request, "community/seats/reminders.html", {
-        "group": group, "access": {"is_admin": True, "is_member": True}, "due": due,
+        "group": group, "access": ADMIN_ACCESS, "due": due,
         "text": f"{mentions} {REMINDER_TEXT}" if due else "",
     })
 
@@ -172,7 +172,7 @@ def audit(request, group_slug: str):
     entries = AuditEntry.objects.filter(group=group).select_related("actor").order_by("-at", "-id")
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "community/seats/audit.html", {
-        "group": group, "access": {"is_admin": True, "is_member": True}, "page": page,
+        "group": group, "access": ADMIN_ACCESS, "page": page,
     })
 
 

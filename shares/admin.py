@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from community.admin import ReadOnlyAdmin
+
 from .models import (
     SchedulePage,
     SchedulePageRevision,
@@ -64,19 +66,6 @@ class SchedulePageRevisionAdmin(admin.ModelAdmin):
 class SharePreferredDateAdmin(admin.ModelAdmin):
     list_display = ["share", "day"]
     raw_id_fields = ["share"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that a service builds (the search index): shown, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TalkIndex)

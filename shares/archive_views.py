@@ -8,7 +8,6 @@ record, for members of the group only.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -22,7 +21,7 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from community.models import Group, StoredImage
-from community.permissions import is_group_member, membership_of
+from community.permissions import group_access, is_group_member
 
 from .archive import (
     day_discussion,
@@ -40,21 +39,6 @@ from .archive import (
 )
 from .models import TalkMessage, TalkPart
 from .selectors import shares_visible_to
-
-
-@dataclass(frozen=True)
-class ArchiveAccess:
-    is_member: bool
-    is_admin: bool
-
-
-def _access(user, group: Group) -> ArchiveAccess:
-    """Membership of the group, asked once (staff count as members and admins)."""
-    if getattr(user, "is_staff", False):
-        return ArchiveAccess(is_member=True, is_admin=True)
-    membership = membership_of(user, group)
-    return ArchiveAccess(is_member=membership is not None, is_admin=membership is not None and membership.is_admin)
-
 
 # The talk and its Q&A as rendered, kept this long at most: a talk is read far more often than it
 # changes, and its key changes with every change of the talk (a sender's new display name or a
@@ -91,7 +75,7 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
     share = talks_for_page(visible=visible, group=group).filter(pk=pk).first()
     if share is None:
         raise Http404
-    access = _access(request.user, group)
+    access = group_access(request.user, group)
     body, blocks, qa = _talk_body(share)
     # The rest of the day, for members: rendered once in Python (hundreds of lines).
     discussion = message_lines(message_rows(day_discussion(share=share))) if access.is_member else None
@@ -123,7 +107,7 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
 def day(request, group_slug: str, day: dt.date) -> HttpResponse:
     """Every message of a day of the group's record, talks marked; members of the group only."""
     group = get_object_or_404(Group, slug=group_slug)
-    access = _access(request.user, group)
+    access = group_access(request.user, group)
     if not access.is_member:
         raise PermissionDenied
     previous, following = recorded_day_neighbours(group=group, day=day)

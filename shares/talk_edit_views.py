@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from community.models import Group, Visibility
+from community.permissions import GroupAccess, group_access
 
 from . import services
 from .archive import (
@@ -34,7 +35,6 @@ from .archive import (
     talk_speakers,
     talks_for_export,
 )
-from .archive_views import ArchiveAccess, _access
 from .export import content_disposition, talk_markdown
 from .forms import TalkBoundariesForm, TalkDeleteForm, TalkDetailsForm, TalkRestoreForm
 from .models import Share, ShareStatus
@@ -51,7 +51,7 @@ def talk_export_markdown(request, group_slug: str, pk: int) -> HttpResponse:
     share = talks_for_export(visible=shares_visible_to(request.user), group=group).filter(pk=pk).first()
     if share is None:
         raise Http404
-    access = _access(request.user, group)
+    access = group_access(request.user, group)
     discussion = message_rows(day_discussion(share=share)) if access.is_member else None
     text = talk_markdown(talk_export(share=share, parts=talk_rows(share=share), discussion=discussion))
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
@@ -63,7 +63,7 @@ def talk_export_markdown(request, group_slug: str, pk: int) -> HttpResponse:
 
 # --- The corrections ---
 
-def _talk_for_admin(request, group_slug: str, pk: int, *, deleted: bool = False) -> tuple[Group, ArchiveAccess, Share]:
+def _talk_for_admin(request, group_slug: str, pk: int, *, deleted: bool = False) -> tuple[Group, GroupAccess, Share]:
     """The group, the user's access and the talk (delivered, or with ``deleted`` also a talk an
     admin deleted): 404 when the user may not see it, 403 when they may not correct it."""
     group = get_object_or_404(Group, slug=group_slug)
@@ -71,7 +71,7 @@ def _talk_for_admin(request, group_slug: str, pk: int, *, deleted: bool = False)
     is_deleted = share is not None and share.status == ShareStatus.CANCELLED and DELETED in share.edited_fields
     if share is None or not (share.status == ShareStatus.DELIVERED or (deleted and is_deleted)):
         raise Http404
-    access = _access(request.user, group)
+    access = group_access(request.user, group)
     if not access.is_admin:
         raise PermissionDenied
     return group, access, share
@@ -81,7 +81,7 @@ def _error_message(request, error: ValidationError) -> None:
     messages.error(request, " ".join(error.messages))
 
 
-def _render_correct(request, group: Group, access: ArchiveAccess, share: Share, *,
+def _render_correct(request, group: Group, access: GroupAccess, share: Share, *,
                     boundaries_form: TalkBoundariesForm | None = None, details_form: TalkDetailsForm | None = None,
                     status: int = 200) -> HttpResponse:
     """The correction page; after a refused write, the share is read again (the services may
@@ -159,7 +159,7 @@ def talk_details(request, group_slug: str, pk: int) -> HttpResponse:
     return _render_correct(request, group, access, share, details_form=form, status=400)
 
 
-def _render_delete(request, group: Group, access: ArchiveAccess, share: Share, *,
+def _render_delete(request, group: Group, access: GroupAccess, share: Share, *,
                    form: TalkDeleteForm | None = None, status: int = 200) -> HttpResponse:
     deletion = services.talk_deletion(share)
     return render(request, "shares/archive/delete.html", {
