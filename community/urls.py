@@ -6,18 +6,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from community import home, views
-from community.api.flags import FlagDecideAPI, FlagListAPI
-from community.api.members import MemberListAPI
 from shares import application_views, archive_views
-from shares.api import ShareListAPI
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("shares/", ShareListAPI.as_view(), name="share-list"),
-    path("members/", MemberListAPI.as_view(), name="member-list"),
-    path("flags/", FlagListAPI.as_view(), name="flag-list"),
-    path("flags/<int:pk>/decide/", FlagDecideAPI.as_view(), name="flag-decide"),
+    path("", include("community.api.urls")),
+    path("", include("shares.api_urls")),
+    path("", include("importer.api_urls")),
 ]
 
 urlpatterns = [
@@ -34,6 +30,8 @@ urlpatterns = [
     path("g/<slug:group_slug>/names/", include("community.identity_urls")),
     path("g/<slug:group_slug>/talks/<int:pk>/", include("shares.talk_edit_urls")),
     path("talks/", include("shares.search_urls")),
+    path("g/<slug:group_slug>/imports/", include("importer.urls")),
+    path("members/<int:pk>/privacy/", include("community.privacy_urls")),
     path("images/<int:message_id>/", archive_views.stored_image, name="stored_image"),
     path("", include("shares.people_urls")),
     path("g/<slug:group_slug>/", include("shares.urls")),

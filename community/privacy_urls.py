@@ -1,0 +1,3 @@
+"""Privacy pages for staff (/members/<pk>/privacy/…): export and erase a member's data."""
+
+urlpatterns: list = []

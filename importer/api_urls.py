@@ -1,0 +1,3 @@
+"""The importer API's routes: import runs."""
+
+urlpatterns: list = []
