@@ -10,16 +10,18 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import signal
 import sys
 import time
 
-from . import Figure, archive_pages, import_speed, rules_speed
+from . import Figure, archive_pages, import_speed, load, rules_speed
 
 BENCHMARKS = {
     "import": "first import, re-import of unchanged files, peak memory, linearity (importer.services)",
     "archive": "talk page (1,500 messages), archive list and search over the imported 100k (shares.search)",
     "rules": "group rules over 1k/100k and 10k memberships/1M messages: seconds and queries (community.flags)",
+    "load": "wrk, 50 connections, against gunicorn: archive, a talk page and the shares API (req/s, p95, errors)",
 }
 DEFAULT_SIZES = "10k,100k"
 
@@ -137,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
             archive_pages.run(sizes=given, repeat=args.repeat, database=args.database, emit=emit, log=log)
         if "rules" in selected:
             rules_speed.run(database=args.database, repeat=args.repeat, emit=emit, log=log)
+        if "load" in selected and args.only != "load" and not shutil.which("wrk"):
+            print("load: skipped, wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        elif "load" in selected:
+            load.run(database=args.database, repeat=args.repeat, emit=emit, log=log)
     except import_speed.BenchmarkError as error:
         print(f"benchmark could not run: {error}", file=sys.stderr)
         return 1

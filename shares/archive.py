@@ -325,17 +325,28 @@ def talk_neighbours(*, visible: QuerySet[Share], share: Share) -> tuple[Share | 
             talks.filter(later).order_by("started_at", "id").first())
 
 
-def day_discussion(*, share: Share) -> QuerySet[Message]:
+@dataclass(frozen=True)
+class DayDiscussion:
+    """The messages of a talk's day that are not part of its talk or Q&A (``messages``, in
+    order, with their senders), and the bounds of that day."""
+
+    start: dt.datetime
+    end: dt.datetime
+    messages: QuerySet[Message]
+
+
+def day_discussion(*, share: Share) -> DayDiscussion:
     """The messages of the talk's day (in the group's time zone) that are not part of its talk
-    or Q&A, in order, with their senders."""
+    or Q&A."""
     start, end = local_day_bounds(share.group, talk_day(share))
-    return (
+    messages = (
         Message.objects.filter(group_id=share.group_id, sent_at__gte=start, sent_at__lt=end)
         # NOT EXISTS, not NOT IN: PostgreSQL turns it into an anti-join on (share, message).
         .filter(~Exists(TalkMessage.objects.filter(share_id=share.pk, message_id=OuterRef("pk"))))
         .select_related("sender")
         .order_by("sent_at", "id")
     )
+    return DayDiscussion(start=start, end=end, messages=messages)
 
 
 def day_messages(*, group: Group, day: dt.date, visible: QuerySet[Share]) -> QuerySet[Message]:

@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
-from community.models import Group, StoredImage
+from community.models import Group, Message, StoredImage
 from community.permissions import group_access, is_group_member
 
 from .archive import (
@@ -46,24 +46,47 @@ from .selectors import shares_visible_to
 TALK_BODY_SECONDS = 600
 
 
-def _talk_body(share) -> tuple[SafeString, list | None, list | None]:
-    """The talk's paragraphs and Q&A as HTML, from the cache when this version of the talk was
-    rendered before (one small aggregate query), else rendered and kept. Also returns the blocks
-    and Q&A lines when it rendered them (None from the cache)."""
-    signature = TalkMessage.objects.filter(share_id=share.pk).aggregate(
+def _talk_signature(share) -> str:
+    """What the talk's rendering depends on besides the share: its messages (one small aggregate)."""
+    found = TalkMessage.objects.filter(share_id=share.pk).aggregate(
         n=Count("id"), last=Max("message_id"), total=Sum("message_id"),
     )
-    key = (f"talk-body:{share.pk}:{share.version}:{share.speaker_id}:{signature['n']}:{signature['last']}:"
-           f"{signature['total']}:{translation.get_language()}")
+    return f"{found['n']}:{found['last']}:{found['total']}"
+
+
+def _talk_body(share, signature: str) -> tuple[SafeString, list | None, list | None]:
+    """The talk's paragraphs and Q&A as HTML, from the cache when this version of the talk was
+    rendered before, else rendered and kept. Also returns the blocks and Q&A lines when it
+    rendered them (None from the cache)."""
+    key = f"talk-body:{share.pk}:{share.version}:{share.speaker_id}:{signature}:{translation.get_language()}"
     body = cache.get(key)
     if body is not None:
         return SafeString(body), None, None
-    parts = talk_rows(share=share) if signature["n"] else []
+    parts = talk_rows(share=share) if not signature.startswith("0:") else []
     blocks = talk_blocks(parts, speaker_id=share.speaker_id)
     qa = message_lines(part.message for part in parts if part.part == TalkPart.QA)
     body = render_to_string("shares/archive/_talk_body.html", {"blocks": blocks, "qa_html": lines_html(qa)})
     cache.set(key, str(body), TALK_BODY_SECONDS)
     return SafeString(body), blocks, qa
+
+
+def _day_discussion(share, signature: str) -> tuple[int, SafeString]:
+    """The rest of the talk's day (hundreds of lines, for members) as HTML with its number of
+    lines, from the cache while neither the day's messages nor the talk's changed (one small
+    aggregate over the day), else read and rendered once and kept."""
+    day = day_discussion(share=share)
+    found = Message.objects.filter(group_id=share.group_id, sent_at__gte=day.start, sent_at__lt=day.end).aggregate(
+        n=Count("id"), last=Max("id"), total=Sum("id"),
+    )
+    key = (f"talk-discussion:{share.pk}:{signature}:{found['n']}:{found['last']}:{found['total']}:"
+           f"{translation.get_language()}")
+    cached = cache.get(key)
+    if cached is not None:
+        return cached[0], SafeString(cached[1])
+    lines = message_lines(message_rows(day.messages))
+    html = lines_html(lines, tz=share.group.tz)
+    cache.set(key, (len(lines), str(html)), TALK_BODY_SECONDS)
+    return len(lines), html
 
 
 @require_GET
@@ -76,9 +99,10 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
     if share is None:
         raise Http404
     access = group_access(request.user, group)
-    body, blocks, qa = _talk_body(share)
-    # The rest of the day, for members: rendered once in Python (hundreds of lines).
-    discussion = message_lines(message_rows(day_discussion(share=share))) if access.is_member else None
+    signature = _talk_signature(share)
+    body, blocks, qa = _talk_body(share, signature)
+    # The rest of the day, for members only.
+    discussion_count, discussion_html = _day_discussion(share, signature) if access.is_member else (None, "")
     previous, following = talk_neighbours(visible=visible, share=share)
     speaker = share.speaker
     names = list(dict.fromkeys(name.name for name in speaker.names.all() if name.name != speaker.display_name))
@@ -97,8 +121,8 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
         "qa": qa,
         "previous": previous,
         "next": following,
-        "discussion": discussion,
-        "discussion_html": lines_html(discussion, tz=group.tz) if discussion is not None else "",
+        "discussion_count": discussion_count,
+        "discussion_html": discussion_html,
     })
 
 

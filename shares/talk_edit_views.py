@@ -52,7 +52,7 @@ def talk_export_markdown(request, group_slug: str, pk: int) -> HttpResponse:
     if share is None:
         raise Http404
     access = group_access(request.user, group)
-    discussion = message_rows(day_discussion(share=share)) if access.is_member else None
+    discussion = message_rows(day_discussion(share=share).messages) if access.is_member else None
     text = talk_markdown(talk_export(share=share, parts=talk_rows(share=share), discussion=discussion))
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = content_disposition(day=talk_day(share), topic=share.topic, pk=share.pk)

@@ -12,7 +12,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from community.models import MessageKind, Name, NameSource, RecordedDay, Visibility
+from community.models import Message, MessageKind, Name, NameSource, RecordedDay, Visibility
 from shares.archive import PARAGRAPH_GAP, is_http_url, talk_blocks, text_html
 from shares.models import TalkMessage, TalkPart
 from tests.factories import (
@@ -325,13 +325,39 @@ def test_talk_page_folds_the_days_other_messages_for_members_only(world):
     anonymous_page = client_for(world, "anonymous").get(talk_url(share))
     outsider_page = client_for(world, "outsider").get(talk_url(share))
 
-    assert [(line.sender, line.piece.text) for line in member_page.context["discussion"]] == [
-        ("王芳-云汇支付-架构", "早上好"), ("周明远-群主", "晚安"),
-    ]
+    assert member_page.context["discussion_count"] == 2
+    assert _discussion_items(member_page) == [("王芳-云汇支付-架构", "早上好"), ("周明远-群主", "晚安")]
     assert '<details class="discussion">' in member_page.content.decode()
-    assert anonymous_page.context["discussion"] is None
-    assert outsider_page.context["discussion"] is None
+    assert anonymous_page.context["discussion_count"] is None
+    assert outsider_page.context["discussion_count"] is None
     assert "早上好" not in anonymous_page.content.decode()
+    assert '<details class="discussion">' not in outsider_page.content.decode()
+
+
+def _discussion_items(response) -> list[tuple[str, str]]:
+    html = response.content.decode()
+    section = html[html.index('<details class="discussion">'):html.index("</details>", html.index('<details class="discussion">'))]
+    return re.findall(r'<span class="sender">(.*?):</span> <span>(.*?)</span></li>', section)
+
+
+def test_day_discussion_is_served_from_the_cache_until_the_day_or_the_talk_changes(world, django_assert_num_queries):
+    share = make_share(world.group, world.speaker.member, visibility=Visibility.PUBLIC)
+    say(share, world.speaker.member, "19:30", "正文")
+    make_message(world.group, world.member.member, at(DAY, "09:00"), "早上好")
+    client = client_for(world, "member")
+    client.get(talk_url(share))
+
+    # session, user, group, the user's member, groups of the user, groups the user runs, the talk, the speaker's
+    # names, sign-ins, the talk's signature, membership, previous, next, the day's signature: no talk rows, no
+    # discussion rows
+    with django_assert_num_queries(14):
+        assert _discussion_items(client.get(talk_url(share))) == [("王芳-云汇支付-架构", "早上好")]
+
+    make_message(world.group, world.admin.member, at(DAY, "23:00"), "晚安")  # a re-import adds a message that day
+    assert _discussion_items(client.get(talk_url(share))) == [("王芳-云汇支付-架构", "早上好"), ("周明远-群主", "晚安")]
+    # A correction that moves one of the day's messages into the talk takes it out of the discussion.
+    TalkMessage.objects.create(share=share, message=Message.objects.get(text="早上好"), part=TalkPart.QA)
+    assert _discussion_items(client.get(talk_url(share))) == [("周明远-群主", "晚安")]
 
 
 # --- the day page ---
@@ -401,11 +427,11 @@ def test_talk_page_query_count_for_a_member(world, django_assert_num_queries, it
 
     # session, user, group, the user's member, groups of the user, groups the user runs, the talk,
     # the speaker's names, sign-ins, the talk's signature (cache key), its parts, its messages, membership (member
-    # check), previous, next, the day's discussion
-    with django_assert_num_queries(16):
+    # check), previous, next, the day's signature (cache key), the day's discussion
+    with django_assert_num_queries(17):
         response = client.get(talk_url(share))
 
-    assert (len(response.context["sign_ins"]), len(response.context["qa"]), len(response.context["discussion"])) == (
+    assert (len(response.context["sign_ins"]), len(response.context["qa"]), response.context["discussion_count"]) == (
         items, 2 * items, items)
 
 
