@@ -18,6 +18,10 @@ from .models import (
     RuleEvaluation,
     StoredImage,
 )
+from .security import ThrottledAdminAuthenticationForm
+
+# The admin's login says when login is locked (throttling itself is in the authentication backend).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(Group)

@@ -1,12 +1,31 @@
-"""FilterSets over groups and memberships, shared by the API and the pages."""
+"""FilterSets over groups, memberships and messages, shared by the API and the pages.
+
+The member directory's FilterSets (``DirectoryFilter`` for members, ``AdminDirectoryFilter``
+for a group's admins) are the base of the members API's (``MemberFilter``,
+``AdminMemberFilter``): the page and the API filter the same rows the same way."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
+from django import forms
 from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Flag, FlagRule, FlagStatus, Group, Membership, MembershipRole, MembershipStatus, Name
+from .models import (
+    Flag,
+    FlagRule,
+    FlagStatus,
+    Group,
+    Membership,
+    MembershipRole,
+    MembershipStatus,
+    Message,
+    MessageKind,
+    Name,
+)
 
 
 class GroupSlugFilter(django_filters.ModelChoiceFilter):
@@ -21,26 +40,6 @@ class GroupSlugFilter(django_filters.ModelChoiceFilter):
             error_messages["required"] = _("This filter is required.")
         kwargs.setdefault("error_messages", error_messages)
         super().__init__(**kwargs)
-
-
-class MemberFilter(django_filters.FilterSet):
-    """The members of one group (rows are memberships): ``group`` is required."""
-
-    group = GroupSlugFilter(required=True)
-    status = django_filters.ChoiceFilter(choices=MembershipStatus.choices)
-    role = django_filters.ChoiceFilter(choices=MembershipRole.choices)
-    company = django_filters.CharFilter(field_name="member__company", lookup_expr="icontains")
-    city = django_filters.CharFilter(field_name="member__city", lookup_expr="icontains")
-    name = django_filters.CharFilter(method="filter_name", label=_("display name or any known name contains"))
-
-    class Meta:
-        model = Membership
-        fields = ["group", "status", "role", "company", "city", "name"]
-
-    def filter_name(self, queryset, name, value):
-        # EXISTS rather than a join on names: one row per membership, no DISTINCT.
-        known_name = Name.objects.filter(member_id=OuterRef("member_id"), name__icontains=value)
-        return queryset.filter(Q(member__display_name__icontains=value) | Exists(known_name))
 
 
 class FlagFilter(django_filters.FilterSet):
@@ -112,3 +111,120 @@ class AdminDirectoryFilter(DirectoryFilter):
 
     class Meta(DirectoryFilter.Meta):
         fields = [*DirectoryFilter.Meta.fields, "status"]
+
+
+class _GroupMembersFilter(django_filters.FilterSet):
+    """What the members API adds to the directory's filters: the group (required) and a name."""
+
+    group = GroupSlugFilter(required=True)
+    name = django_filters.CharFilter(
+        method="filter_name", label=_("nickname, display name or a name seen in the group contains"),
+    )
+
+    def filter_name(self, queryset, name, value):
+        # Names seen in other groups are not searched (they would tell where else the member is);
+        # EXISTS rather than a join on names: one row per membership, no DISTINCT.
+        known_name = Name.objects.filter(
+            member_id=OuterRef("member_id"), group_id=OuterRef("group_id"), name__icontains=value,
+        )
+        return queryset.filter(
+            Q(nickname__icontains=value) | Q(member__display_name__icontains=value) | Exists(known_name)
+        )
+
+
+class MemberFilter(_GroupMembersFilter, DirectoryFilter):
+    """The members API as a group's members use it: the directory's filters, with the group,
+    a name and a status (the rows are active memberships only, as in their directory)."""
+
+    status = django_filters.ChoiceFilter(choices=MembershipStatus.choices, label=_("status"))
+
+    class Meta(DirectoryFilter.Meta):
+        fields = ["group", "status", *DirectoryFilter.Meta.fields, "name"]
+
+
+class AdminMemberFilter(_GroupMembersFilter, AdminDirectoryFilter):
+    """The members API as a group's admins (and staff) use it: the admins' directory filters
+    (status and every membership), with the group and a name."""
+
+    class Meta(AdminDirectoryFilter.Meta):
+        fields = ["group", *AdminDirectoryFilter.Meta.fields, "name"]
+
+
+class MembershipFilter(django_filters.FilterSet):
+    """Memberships: of one group (``group``), or the user's own (``mine``); by role and status.
+    The view decides who may ask for which."""
+
+    group = GroupSlugFilter()
+    mine = django_filters.BooleanFilter(method="filter_mine", label=_("only my own memberships"))
+    role = django_filters.ChoiceFilter(choices=MembershipRole.choices)
+    status = django_filters.ChoiceFilter(choices=MembershipStatus.choices)
+
+    class Meta:
+        model = Membership
+        fields = ["group", "mine", "role", "status"]
+
+    def filter_mine(self, queryset, name, value):
+        # The view gives the user's own memberships as the rows when ``mine`` is set.
+        return queryset
+
+
+class MomentField(forms.Field):
+    """A day (``2018-05-20``) or an ISO 8601 date-time (``2018-05-20T19:30``, with or without
+    an offset): returns a ``date`` or a ``datetime``; the filter puts it in the group's zone."""
+
+    default_error_messages = {
+        "invalid": _("Enter a date (YYYY-MM-DD) or an ISO 8601 date-time (YYYY-MM-DDTHH:MM[:SS][+08:00])."),
+        "out_of_range": _("Enter a moment between the years 1970 and 2100."),
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        value = str(value).strip()
+        try:
+            moment = dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        # Far years are no group's record, and overflow when moved to UTC.
+        if not 1970 <= moment.year <= 2100:
+            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        return moment
+
+
+class MomentFilter(django_filters.Filter):
+    """``sent_at`` from (``since``) or until a moment; a day means its start (``since``) or its
+    end (``until``, the whole day included), in the time zone of the filtered group."""
+
+    field_class = MomentField
+
+    def __init__(self, *, end_of_day: bool, **kwargs):
+        self.end_of_day = end_of_day
+        super().__init__(field_name="sent_at", lookup_expr="lt" if end_of_day else "gte", **kwargs)
+
+    def filter(self, queryset, value):
+        if value is None:
+            return queryset
+        group = self.parent.form.cleaned_data.get("group")
+        zone = group.tz if group is not None else timezone.get_current_timezone()
+        if isinstance(value, dt.datetime):
+            moment = value if timezone.is_aware(value) else value.replace(tzinfo=zone)
+            # A moment given for ``until`` is included.
+            return queryset.filter(sent_at__lte=moment) if self.end_of_day else queryset.filter(sent_at__gte=moment)
+        day = value + dt.timedelta(days=1) if self.end_of_day else value
+        return super().filter(queryset, dt.datetime.combine(day, dt.time(), tzinfo=zone))
+
+
+class MessageFilter(django_filters.FilterSet):
+    """A group's messages (``group`` required): by sender, time range (``since``, ``until``:
+    days or moments in the group's time zone), kind and text."""
+
+    group = GroupSlugFilter(required=True)
+    member = django_filters.NumberFilter(field_name="sender_id", label=_("sender (member id)"))
+    since = MomentFilter(end_of_day=False, label=_("sent at or after (day or ISO date-time)"))
+    until = MomentFilter(end_of_day=True, label=_("sent at or before (day, included, or ISO date-time)"))
+    kind = django_filters.ChoiceFilter(choices=MessageKind.choices)
+    text = django_filters.CharFilter(field_name="text", lookup_expr="icontains", label=_("text contains"))
+
+    class Meta:
+        model = Message
+        fields = ["group", "member", "since", "until", "kind", "text"]

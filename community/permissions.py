@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .models import Group, Membership, MembershipRole, MembershipStatus
-from .selectors import user_member_id
+from .selectors import UserRoles, user_member_id
 
 
 def membership_of(user, group: Group) -> Membership | None:
@@ -47,3 +47,10 @@ def group_access(user, group: Group) -> GroupAccess:
         return GroupAccess(is_member=True, is_admin=True)
     membership = membership_of(user, group)
     return GroupAccess(is_member=membership is not None, is_admin=membership is not None and membership.is_admin)
+
+
+def group_access_from_roles(user, roles: UserRoles, group: Group) -> GroupAccess:
+    """``group_access`` from roles already read (``community.selectors.user_roles``): no query."""
+    if getattr(user, "is_staff", False):
+        return GroupAccess(is_member=True, is_admin=True)
+    return GroupAccess(is_member=group.pk in roles.roles, is_admin=group.pk in roles.admin_groups)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 
-from .models import Group, Membership, MembershipRole, MembershipStatus, Name, RecordedDay
+from .models import Group, Member, Membership, MembershipRole, MembershipStatus, Name, RecordedDay
 from .names import NicknameParts, parse_nickname
 
 
@@ -43,6 +43,42 @@ def admin_group_ids_of_user(user) -> set[int]:
             role__in=[MembershipRole.OWNER, MembershipRole.ADMIN],
         ).values_list("group_id", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class UserRoles:
+    """Who a login is in the groups: its member (or None) and the role of each of its active
+    memberships, by group id. Staff are not special here (``is_staff`` is on the user)."""
+
+    member_id: int | None
+    roles: dict[int, str]
+
+    @property
+    def member_groups(self) -> set[int]:
+        return set(self.roles)
+
+    @property
+    def admin_groups(self) -> set[int]:
+        return {group_id for group_id, role in self.roles.items() if role in (MembershipRole.OWNER, MembershipRole.ADMIN)}
+
+
+NO_ROLES = UserRoles(member_id=None, roles={})
+
+
+def user_roles(user) -> UserRoles:
+    """The login's member and active memberships in one query (what ``user_member_id``,
+    ``group_ids_of_user`` and ``admin_group_ids_of_user`` read in three), for pages that ask
+    all of them."""
+    if not getattr(user, "is_authenticated", False):
+        return NO_ROLES
+    rows = Member.objects.filter(user_id=user.pk).values_list("id", "memberships__group_id", "memberships__role",
+                                                               "memberships__status")
+    member_id, roles = None, {}
+    for member, group_id, role, status in rows:
+        member_id = member
+        if status == MembershipStatus.ACTIVE:
+            roles[group_id] = role
+    return UserRoles(member_id=member_id, roles=roles)
 
 
 def groups_with_counts() -> QuerySet[Group]:
@@ -85,14 +121,27 @@ def nickname_reminders_due(*, group: Group) -> QuerySet:
     )
 
 
-def seats_of_group(*, group: Group) -> dict[str, int]:
+def seats(*, capacity: int, active: int, pending: int) -> dict[str, int]:
     """Capacity, active and pending memberships, and the seats free (never below zero)."""
+    return {"capacity": capacity, "active": active, "pending": pending, "free": max(capacity - active - pending, 0)}
+
+
+def seats_of_group(*, group: Group) -> dict[str, int]:
+    """The group's ``seats``: one query."""
     counts = Membership.objects.filter(group=group).aggregate(
         active=Count("id", filter=Q(status=MembershipStatus.ACTIVE)),
         pending=Count("id", filter=Q(status=MembershipStatus.PENDING)),
     )
-    return {"capacity": group.capacity, **counts,
-            "free": max(group.capacity - counts["active"] - counts["pending"], 0)}
+    return seats(capacity=group.capacity, **counts)
+
+
+def groups_with_seats() -> QuerySet[Group]:
+    """Every group by name, with ``seats_active`` and ``seats_pending`` (its active and pending
+    memberships) for ``seats``: one query for any number of groups."""
+    return Group.objects.annotate(
+        seats_active=Count("memberships", filter=Q(memberships__status=MembershipStatus.ACTIVE)),
+        seats_pending=Count("memberships", filter=Q(memberships__status=MembershipStatus.PENDING)),
+    ).order_by("name", "id")
 
 
 # --- The member directory ---
@@ -139,3 +188,63 @@ def directory_rows(memberships, *, group: Group, as_of: dt.date | None) -> list[
         rows.append(DirectoryRow(membership=membership, last_message_day=last_day, days_silent=silent,
                                  nickname_parts=parse_nickname(membership.nickname)))
     return rows
+
+
+# --- A member as someone else sees them: through the groups they share ---
+
+@dataclass(frozen=True)
+class ProfileScope:
+    """What a viewer may see of a member: ``memberships`` (with their groups) are the groups
+    shared with the viewer; ``everything`` for the member themself and staff."""
+
+    member: Member
+    memberships: list[Membership]
+    everything: bool
+
+    @property
+    def group_ids(self) -> set[int]:
+        return {membership.group_id for membership in self.memberships}
+
+    @property
+    def groups(self) -> list[Group]:
+        return [membership.group for membership in self.memberships]
+
+
+def profile_scope(*, viewer, member_id: int) -> ProfileScope | None:
+    """The part of member ``member_id``'s profile ``viewer`` may see, or None when the viewer
+    shares no group with the member (or there is no such member): the page is then a 404,
+    so that it does not tell who is in which group. Three queries at most."""
+    member = Member.objects.filter(pk=member_id).first()
+    if member is None:
+        return None
+    memberships = list(Membership.objects.filter(member=member).select_related("group").order_by("group__name", "id"))
+    viewer_member_id = user_member_id(viewer)
+    if getattr(viewer, "is_staff", False) or (viewer_member_id is not None and viewer_member_id == member.pk):
+        return ProfileScope(member=member, memberships=memberships, everything=True)
+    if viewer_member_id is None:
+        return None
+    viewer_roles = dict(
+        Membership.objects.filter(member_id=viewer_member_id, status=MembershipStatus.ACTIVE).values_list("group_id", "role")
+    )
+    admin_roles = (MembershipRole.OWNER, MembershipRole.ADMIN)
+    shared = [
+        membership for membership in memberships
+        if membership.group_id in viewer_roles
+        and (membership.status == MembershipStatus.ACTIVE or viewer_roles[membership.group_id] in admin_roles)
+    ]
+    if not shared:
+        return None
+    return ProfileScope(member=member, memberships=shared, everything=False)
+
+
+def profile_names(scope: ProfileScope) -> QuerySet[Name]:
+    """The member's names seen in the shared groups (and, for the member themself and staff,
+    names recorded without a group), with their group, oldest first."""
+    where = Q(group_id__in=scope.group_ids)
+    if scope.everything:
+        where |= Q(group__isnull=True)
+    return (
+        Name.objects.filter(where, member=scope.member)
+        .select_related("group")
+        .order_by(F("first_seen").asc(nulls_last=True), "name", "id")
+    )

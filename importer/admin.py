@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from .models import ImportedFile, ImportRun, ImportStatus
+from .models import ImportedFile, ImportKind, ImportRun, ImportStatus, UploadedFile
 from .services import import_run_undo
 
 
@@ -9,12 +9,14 @@ from .services import import_run_undo
 class ImportRunAdmin(admin.ModelAdmin):
     list_display = ["id", "group", "kind", "status", "dry_run", "started_by_name", "started_at", "finished_at"]
     list_filter = ["group", "kind", "status"]
-    readonly_fields = ["counts", "files", "warnings", "errors", "options"]
+    readonly_fields = ["counts", "files", "warnings", "errors", "options", "progress"]
     actions = ["undo_runs"]
 
     @admin.action(description=_("Undo the selected import runs"), permissions=["change"])
     def undo_runs(self, request, queryset):
-        for run in queryset.exclude(status=ImportStatus.UNDONE).filter(dry_run=False):
+        # Queued runs have imported nothing yet; an image folder's copies are replaced, not undone.
+        undoable = queryset.exclude(status__in=[ImportStatus.UNDONE, ImportStatus.QUEUED]).exclude(kind=ImportKind.IMAGES)
+        for run in undoable.filter(dry_run=False):
             counts = import_run_undo(run_id=run.pk, user=request.user)
             self.message_user(
                 request,
@@ -28,3 +30,18 @@ class ImportedFileAdmin(admin.ModelAdmin):
     list_display = ["group", "day", "path", "message_count", "imported_at"]
     list_filter = ["group"]
     date_hierarchy = "day"
+
+
+@admin.register(UploadedFile)
+class UploadedFileAdmin(admin.ModelAdmin):
+    """Files uploaded in the web UI that wait for (or were kept by) their run's task; read-only."""
+
+    list_display = ["name", "run", "size"]
+    fields = ["run", "position", "name", "size"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -13,9 +13,11 @@ from community.models import Group
 class ImportKind(models.TextChoices):
     TRANSCRIPTS = "transcripts", _("transcripts")
     ROSTER = "roster", _("roster")
+    IMAGES = "images", _("images")
 
 
 class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
     RUNNING = "running", _("running")
     SUCCEEDED = "succeeded", _("succeeded")
     FAILED = "failed", _("failed")
@@ -39,6 +41,10 @@ class ImportRun(models.Model):
     warnings = models.JSONField(default=list, blank=True)
     errors = models.JSONField(default=list, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
+    # A run uploaded in the web UI, while its task works: files done, total, the current file,
+    # when it was last written (a run left "running" long after that was interrupted), and why
+    # it could not be queued (the broker was down).
+    progress = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -68,3 +74,26 @@ class ImportedFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group} {self.day}"
+
+
+class UploadedFile(models.Model):
+    """A file uploaded in the web UI, kept in the database until its run's task has imported it.
+
+    In the database rather than on a disk: the worker that imports it may run on another
+    machine than the web server that received it, and both share only the database. The
+    bytes are deleted once the run has finished (an image's resized copy is a StoredImage)."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="uploads")
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=255)
+    size = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["run", "position"]
+        verbose_name = _("uploaded file")
+        verbose_name_plural = _("uploaded files")
+        constraints = [models.UniqueConstraint(fields=["run", "position"], name="uploaded_file_position_per_run")]
+
+    def __str__(self) -> str:
+        return self.name

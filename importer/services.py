@@ -127,11 +127,13 @@ def transcripts_import(
     strict: bool = False,
     user=None,
     progress: Callable[[int, str], None] | None = None,
+    run: ImportRun | None = None,
 ) -> ImportResult:
-    """Import daily transcripts into a group (created if missing). See the module docstring."""
+    """Import daily transcripts into a group (created if missing). See the module docstring.
+    ``run``: a run queued by a web upload, recorded into instead of a new one."""
     group, _ = Group.objects.get_or_create(slug=group_slug, defaults={"name": group_name or group_slug})
-    run = ImportRun.objects.create(
-        group=group, kind=ImportKind.TRANSCRIPTS, dry_run=dry_run, started_by=user, started_by_name=_operator(user),
+    run = _run_open(
+        run, group=group, kind=ImportKind.TRANSCRIPTS, dry_run=dry_run, started_by=user, started_by_name=_operator(user),
         options={"me": me, "strict": strict, "dry_run": dry_run},
     )
     result = ImportResult(run=run, counts=ImportCounts())
@@ -397,6 +399,19 @@ def _display_names_update(names: dict[int, str]) -> None:
     rows_update(changed, ["display_name", "name", "company", "position", "city"])
 
 
+def _run_open(run: ImportRun | None, *, options: dict, **fields) -> ImportRun:
+    """A new run, or the queued run of a web upload now starting (its options kept, completed)."""
+    if run is None:
+        return ImportRun.objects.create(options=options, **fields)
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.options = {**run.options, **options}
+    run.status = ImportStatus.RUNNING
+    run.started_at = timezone.now()
+    run.save()
+    return run
+
+
 def _finish_run(run: ImportRun, result: ImportResult) -> None:
     run.counts = asdict(result.counts)
     run.files = result.files
@@ -483,7 +498,15 @@ def decode_roster(data: bytes, *, filename: str) -> str:
 
 def parse_roster(text: str, *, filename: str) -> list[RosterRow]:
     """Rows of a WeChat member list; columns in any order, extra columns ignored."""
-    reader = csv.reader(io.StringIO(text))
+    # newline="": a carriage return inside a field is data, as the csv module expects.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _roster_rows(reader, filename)
+    except csv.Error as error:
+        raise RosterError(f"{filename}:{reader.line_num}: not a readable CSV row ({error})") from None
+
+
+def _roster_rows(reader, filename: str) -> list[RosterRow]:
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -517,12 +540,13 @@ def parse_roster(text: str, *, filename: str) -> list[RosterRow]:
 
 
 def roster_import(*, group_slug: str, source: Source, dry_run: bool = False, mark_missing_left: bool = False,
-                  user=None, group_name: str = "") -> ImportResult:
+                  user=None, group_name: str = "", run: ImportRun | None = None) -> ImportResult:
     """Import a member list: members (matched by WeChat id, then by name), their group
-    nicknames and join dates; with ``mark_missing_left``, members absent from it have left."""
+    nicknames and join dates; with ``mark_missing_left``, members absent from it have left.
+    ``run``: a run queued by a web upload, recorded into instead of a new one."""
     group, _ = Group.objects.get_or_create(slug=group_slug, defaults={"name": group_name or group_slug})
-    run = ImportRun.objects.create(
-        group=group, kind=ImportKind.ROSTER, dry_run=dry_run, started_by=user, started_by_name=_operator(user),
+    run = _run_open(
+        run, group=group, kind=ImportKind.ROSTER, dry_run=dry_run, started_by=user, started_by_name=_operator(user),
         options={"dry_run": dry_run, "mark_missing_left": mark_missing_left},
     )
     result = ImportResult(run=run, counts=ImportCounts(files_read=1))

@@ -377,6 +377,9 @@ def _records_slow(lines: list[str], body: int, filename: str, where_file: str,
     # Headers as (line, time, sender) and, in parallel, each message's content.
     heads: list[tuple[int, datetime.time, str]] = []
     contents: list[str | None] = []
+    # A message's extra lines, joined once at the end (adding each to a growing string was
+    # quadratic: a file of tens of thousands of stray lines took minutes).
+    extra: dict[int, list[str]] = {}
     header_match = _HEADER.match
     time_cache: dict[str, datetime.time] = {}
     last = len(lines) - 1
@@ -417,6 +420,8 @@ def _records_slow(lines: list[str], body: int, filename: str, where_file: str,
                 raise TranscriptError("file truncated in a message header",
                                       line=index + 1, filename=filename)
         stripped = line.strip()
+        if not stripped:
+            continue  # only tabs or ideographic spaces: a separator too (an empty content crashed _classify)
         if not heads:
             warnings.append(f"{where_file}:{index + 1}: text before the first message ignored")
             continue
@@ -426,8 +431,10 @@ def _records_slow(lines: list[str], body: int, filename: str, where_file: str,
         else:
             warnings.append(f"{where_file}:{index + 1}: extra content line joined to the "
                             "message above")
-            contents[-1] = previous + "\n" + stripped
+            extra.setdefault(len(contents) - 1, [previous]).append(stripped)
 
+    for position, parts in extra.items():
+        contents[position] = "\n".join(parts)
     return heads, contents
 
 

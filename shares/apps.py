@@ -8,5 +8,7 @@ class SharesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Registers the mover that carries shares and sign-ins along when members merge.
-        from . import member_moves, services  # noqa: F401  (member_moves: splits, facts after a decision)
+        # Registers the mover that carries shares and sign-ins along when members merge
+        # (member_moves: splits, facts after a decision; privacy: a member's shares and sign-ins
+        # in a privacy export).
+        from . import member_moves, privacy, services  # noqa: F401

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils.safestring import SafeString
 
 from community.models import Group, Member, Membership, Message, MessageKind, Name, RecordedDay, Visibility
@@ -312,17 +312,49 @@ def talks_for_page(*, visible: QuerySet[Share], group: Group) -> QuerySet[Share]
     )
 
 
-def talk_neighbours(*, visible: QuerySet[Share], share: Share) -> tuple[Share | None, Share | None]:
-    """The delivered talks of the same group just before and after ``share`` (by start, then
-    id) among ``visible``; a talk without a start has none."""
-    if share.started_at is None:
-        return None, None
-    talks = visible.filter(group_id=share.group_id, status=ShareStatus.DELIVERED, started_at__isnull=False).only(
-        "id", "topic", "day", "started_at", "group_id")
-    earlier = Q(started_at__lt=share.started_at) | Q(started_at=share.started_at, id__lt=share.pk)
-    later = Q(started_at__gt=share.started_at) | Q(started_at=share.started_at, id__gt=share.pk)
-    return (talks.filter(earlier).order_by("-started_at", "-id").first(),
-            talks.filter(later).order_by("started_at", "id").first())
+def _neighbour(talks: QuerySet[Share], *, before: bool, field: str) -> Subquery:
+    if before:
+        side = Q(started_at__lt=OuterRef("started_at")) | Q(started_at=OuterRef("started_at"), id__lt=OuterRef("pk"))
+        order = ("-started_at", "-id")
+    else:
+        side = Q(started_at__gt=OuterRef("started_at")) | Q(started_at=OuterRef("started_at"), id__gt=OuterRef("pk"))
+        order = ("started_at", "id")
+    return Subquery(talks.filter(side).order_by(*order).values(field)[:1])
+
+
+def _talk_messages(aggregate) -> Subquery:
+    return Subquery(TalkMessage.objects.filter(share_id=OuterRef("pk")).order_by().values("share_id")
+                    .annotate(value=aggregate).values("value"))
+
+
+def talk_for_page(*, visible: QuerySet[Share], group: Group, pk: int) -> Share | None:
+    """The share ``pk`` of ``talks_for_page``, with what else the talk page needs read in the
+    same query: ``talk_signature`` (the number, last and sum of its message ids and the time of
+    its latest stored image: it changes whenever its messages or their images do) and ``previous`` / ``next``: the delivered talks of the group just
+    before and after it among ``visible`` (by start, then id; none for a talk without a start),
+    as shares with only their id and topic. None when ``visible`` has no such talk."""
+    talks = visible.filter(group_id=OuterRef("group_id"), status=ShareStatus.DELIVERED, started_at__isnull=False)
+    share = (
+        talks_for_page(visible=visible, group=group).filter(pk=pk)
+        .annotate(
+            talk_count=_talk_messages(Count("id")), talk_last=_talk_messages(Max("message_id")),
+            talk_total=_talk_messages(Sum("message_id")),
+            # A copy of an image stored (or replaced) later changes what the talk shows.
+            talk_images=_talk_messages(Max("message__stored_image__uploaded_at")),
+            previous_id=_neighbour(talks, before=True, field="id"),
+            previous_topic=_neighbour(talks, before=True, field="topic"),
+            next_id=_neighbour(talks, before=False, field="id"),
+            next_topic=_neighbour(talks, before=False, field="topic"),
+        )
+        .first()
+    )
+    if share is None:
+        return None
+    images = share.talk_images.timestamp() if share.talk_images else None
+    share.talk_signature = f"{share.talk_count or 0}:{share.talk_last}:{share.talk_total}:{images}"
+    share.previous = Share(pk=share.previous_id, group=group, topic=share.previous_topic) if share.previous_id else None
+    share.next = Share(pk=share.next_id, group=group, topic=share.next_topic) if share.next_id else None
+    return share
 
 
 @dataclass(frozen=True)

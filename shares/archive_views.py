@@ -21,7 +21,8 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from community.models import Group, Message, StoredImage
-from community.permissions import group_access, is_group_member
+from community.permissions import group_access, group_access_from_roles, is_group_member
+from community.selectors import user_roles
 
 from .archive import (
     day_discussion,
@@ -33,25 +34,16 @@ from .archive import (
     recorded_day_deleted_talks,
     recorded_day_neighbours,
     talk_blocks,
-    talk_neighbours,
+    talk_for_page,
     talk_rows,
-    talks_for_page,
 )
 from .models import TalkMessage, TalkPart
 from .selectors import shares_visible_to
 
 # The talk and its Q&A as rendered, kept this long at most: a talk is read far more often than it
-# changes, and its key changes with every change of the talk (a sender's new display name or a
-# stored image added later shows within this time).
+# changes, and its key changes with every change of the talk and of its stored images (a
+# sender's new display name shows within this time).
 TALK_BODY_SECONDS = 600
-
-
-def _talk_signature(share) -> str:
-    """What the talk's rendering depends on besides the share: its messages (one small aggregate)."""
-    found = TalkMessage.objects.filter(share_id=share.pk).aggregate(
-        n=Count("id"), last=Max("message_id"), total=Sum("message_id"),
-    )
-    return f"{found['n']}:{found['last']}:{found['total']}"
 
 
 def _talk_body(share, signature: str) -> tuple[SafeString, list | None, list | None]:
@@ -94,16 +86,16 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
     """A delivered talk the user may see: who, when, who signed in, the talk in paragraphs,
     its Q&A, the talks before and after; for members, the rest of that day's discussion."""
     group = get_object_or_404(Group, slug=group_slug)
-    visible = shares_visible_to(request.user)
-    share = talks_for_page(visible=visible, group=group).filter(pk=pk).first()
+    roles = user_roles(request.user)
+    visible = shares_visible_to(request.user, roles=roles)
+    share = talk_for_page(visible=visible, group=group, pk=pk)
     if share is None:
         raise Http404
-    access = group_access(request.user, group)
-    signature = _talk_signature(share)
+    access = group_access_from_roles(request.user, roles, group)
+    signature = share.talk_signature
     body, blocks, qa = _talk_body(share, signature)
     # The rest of the day, for members only.
     discussion_count, discussion_html = _day_discussion(share, signature) if access.is_member else (None, "")
-    previous, following = talk_neighbours(visible=visible, share=share)
     speaker = share.speaker
     names = list(dict.fromkeys(name.name for name in speaker.names.all() if name.name != speaker.display_name))
     sign_ins = list(share.sign_ins.all())
@@ -119,8 +111,8 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
         "talk_body": body,
         "blocks": blocks,
         "qa": qa,
-        "previous": previous,
-        "next": following,
+        "previous": share.previous,
+        "next": share.next,
         "discussion_count": discussion_count,
         "discussion_html": discussion_html,
     })

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 
 from django.db import connection
@@ -31,7 +30,6 @@ from django.db.models import (
     Func,
     IntegerField,
     Max,
-    Q,
     QuerySet,
     Value,
     When,
@@ -41,14 +39,10 @@ from django.db.models.functions import Cast, ExtractHour, TruncMonth
 from community.models import (
     Group,
     Member,
-    Membership,
-    MembershipRole,
-    MembershipStatus,
     Message,
-    Name,
     RecordedDay,
 )
-from community.selectors import user_member_id
+from community.selectors import ProfileScope, profile_names, profile_scope  # noqa: F401  (the profile page's reads)
 
 from .models import Share, ShareStatus, SignIn
 
@@ -57,64 +51,6 @@ DEFAULT_RECORDED_DAYS = 90
 
 
 # --- A profile ---
-
-@dataclass(frozen=True)
-class ProfileScope:
-    """What a viewer may see of a member: ``memberships`` (with their groups) are the groups
-    shared with the viewer; ``everything`` for the member themself and staff."""
-
-    member: Member
-    memberships: list[Membership]
-    everything: bool
-
-    @property
-    def group_ids(self) -> set[int]:
-        return {membership.group_id for membership in self.memberships}
-
-    @property
-    def groups(self) -> list[Group]:
-        return [membership.group for membership in self.memberships]
-
-
-def profile_scope(*, viewer, member_id: int) -> ProfileScope | None:
-    """The part of member ``member_id``'s profile ``viewer`` may see, or None when the viewer
-    shares no group with the member (or there is no such member): the page is then a 404,
-    so that it does not tell who is in which group. Three queries at most."""
-    member = Member.objects.filter(pk=member_id).first()
-    if member is None:
-        return None
-    memberships = list(Membership.objects.filter(member=member).select_related("group").order_by("group__name", "id"))
-    viewer_member_id = user_member_id(viewer)
-    if getattr(viewer, "is_staff", False) or (viewer_member_id is not None and viewer_member_id == member.pk):
-        return ProfileScope(member=member, memberships=memberships, everything=True)
-    if viewer_member_id is None:
-        return None
-    viewer_roles = dict(
-        Membership.objects.filter(member_id=viewer_member_id, status=MembershipStatus.ACTIVE).values_list("group_id", "role")
-    )
-    admin_roles = (MembershipRole.OWNER, MembershipRole.ADMIN)
-    shared = [
-        membership for membership in memberships
-        if membership.group_id in viewer_roles
-        and (membership.status == MembershipStatus.ACTIVE or viewer_roles[membership.group_id] in admin_roles)
-    ]
-    if not shared:
-        return None
-    return ProfileScope(member=member, memberships=shared, everything=False)
-
-
-def profile_names(scope: ProfileScope) -> QuerySet[Name]:
-    """The member's names seen in the shared groups (and, for the member themself and staff,
-    names recorded without a group), with their group, oldest first."""
-    where = Q(group_id__in=scope.group_ids)
-    if scope.everything:
-        where |= Q(group__isnull=True)
-    return (
-        Name.objects.filter(where, member=scope.member)
-        .select_related("group")
-        .order_by(F("first_seen").asc(nulls_last=True), "name", "id")
-    )
-
 
 def profile_talks_given(scope: ProfileScope, *, visible: QuerySet[Share]) -> QuerySet[Share]:
     """The member's delivered talks in the shared groups that are among ``visible``

@@ -11,6 +11,8 @@ from django.shortcuts import render
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
+from community.selectors import user_roles
+
 from .filters import TalkFilter
 from .models import Share
 from .search import highlight_html, talk_snippets, talks_for_list
@@ -49,7 +51,7 @@ def _rows(shares: list[Share], terms: list[str]) -> list[TalkRow]:
 def talk_list(request) -> HttpResponse:
     """Delivered talks the visitor may see (``shares_visible_to``), newest first, or the best
     matches first for a search; filtered by group, speaker, year and month; 20 a page."""
-    visible = shares_visible_to(request.user)
+    visible = shares_visible_to(request.user, roles=user_roles(request.user))
     filterset = TalkFilter(request.GET, queryset=talks_for_list(visible=visible), visible=visible)
     page = Paginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "shares/archive/list.html", {

@@ -9,25 +9,26 @@ from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from community.models import Group, Member, Membership, MembershipStatus, Name, Visibility
-from community.selectors import admin_group_ids_of_user, group_ids_of_user, user_member_id
+from community.selectors import UserRoles, admin_group_ids_of_user, group_ids_of_user, user_member_id
 
 from .models import Share, SharePreferredDate, ShareRevision, ShareStatus
 
 
-def shares_visible_to(user) -> QuerySet[Share]:
+def shares_visible_to(user, *, roles: UserRoles | None = None) -> QuerySet[Share]:
     """Shares the user may see: public ones for anyone, members-only ones for members of
-    the share's group, hidden ones for the group's admins and the speaker; staff see all."""
+    the share's group, hidden ones for the group's admins and the speaker; staff see all.
+    With ``roles`` (``community.selectors.user_roles``, read once by the page) it reads nothing."""
     shares = Share.objects.all()
     if getattr(user, "is_staff", False):
         return shares
     rule = Q(visibility=Visibility.PUBLIC)
-    member_groups = group_ids_of_user(user)
+    member_groups = roles.member_groups if roles is not None else group_ids_of_user(user)
     if member_groups:
         rule |= Q(visibility=Visibility.MEMBERS, group_id__in=member_groups)
-    admin_groups = admin_group_ids_of_user(user)
+    admin_groups = roles.admin_groups if roles is not None else admin_group_ids_of_user(user)
     if admin_groups:
         rule |= Q(group_id__in=admin_groups)
-    member_id = user_member_id(user)
+    member_id = roles.member_id if roles is not None else user_member_id(user)
     if member_id is not None:
         rule |= Q(speaker_id=member_id)
     return shares.filter(rule)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 
 from django.utils import timezone
 from rest_framework import serializers
@@ -11,12 +12,13 @@ from rest_framework import serializers
 class GroupLocalDateTimeField(serializers.DateTimeField):
     """A moment (stored in UTC) written in ISO 8601 in its group's time zone: ``2018-05-20T19:30:00+08:00``.
 
-    Reads the group from ``group_source`` on the object (``group`` by default), so load it with
-    ``select_related``.
+    Reads the group from ``group_source`` on the object (``group`` by default; a dotted path
+    such as ``membership.group`` too), so load it with ``select_related``. Without a group
+    (a name recorded outside any group), the site's ``TIME_ZONE``.
     """
 
     def __init__(self, *, group_source: str = "group", **kwargs):
-        self.group_source = group_source
+        self.group_source = operator.attrgetter(group_source)
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
@@ -24,7 +26,8 @@ class GroupLocalDateTimeField(serializers.DateTimeField):
         moment = super().get_attribute(instance)
         if moment is None:
             return None
-        return moment.astimezone(getattr(instance, self.group_source).tz)
+        group = self.group_source(instance)
+        return moment.astimezone(group.tz if group is not None else timezone.get_default_timezone())
 
     def enforce_timezone(self, value: dt.datetime) -> dt.datetime:
         # get_attribute put the moment in its group's zone; the default would move it to TIME_ZONE.

@@ -48,7 +48,32 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "community.security.ContentSecurityPolicyMiddleware",
 ]
+
+# Security headers, in every mode (production adds HTTPS: production.py). Pages, their CSS and
+# JS come from this app only: no inline script or style, no CDN. A view may set a stricter
+# policy of its own (the stored images do).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# Login throttling against password guessing (community.security): failures counted in the
+# default cache per username (any address) and per address (any username).
+AUTHENTICATION_BACKENDS = ["community.security.ThrottledModelBackend"]
+LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", 5)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", 20)
+LOGIN_FAILURE_WINDOW = 15 * 60
+LOGIN_LOCK_SECONDS = 15 * 60
+# Behind the TLS proxy (production), the client's address is the one the proxy appended to
+# X-Forwarded-For; REMOTE_ADDR is the proxy's.
+LOGIN_THROTTLE_BEHIND_PROXY = False
 
 ROOT_URLCONF = "community.urls"
 WSGI_APPLICATION = "community.wsgi.application"
@@ -192,6 +217,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A throttled client is told in words when to retry (and by Retry-After).
+    "EXCEPTION_HANDLER": "community.api.exceptions.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Payment community API",
@@ -212,3 +239,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Uploads in the web UI (importer): transcripts and rosters, and the image folder. Files wait
+# in the database for their task; a proxy in front should allow at least the request limit.
+IMPORT_UPLOAD_MAX_BYTES = env.int("IMPORT_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)  # one transcript or roster
+IMPORT_REQUEST_MAX_BYTES = env.int("IMPORT_REQUEST_MAX_BYTES", 50 * 1024 * 1024)  # all files of one upload
+IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", 10 * 1024 * 1024)  # one image
+IMAGE_REQUEST_MAX_BYTES = env.int("IMAGE_REQUEST_MAX_BYTES", 200 * 1024 * 1024)  # all images of one upload
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", 40_000_000)  # larger is refused (decompression bombs)
+IMAGE_MAX_WIDTH = env.int("IMAGE_MAX_WIDTH", 1280)  # stored copies are resized to this width at most
+# A folder of a year's images holds more files than Django's default of 100 per request.
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", 2000)
+# Uploads that could not be queued (broker down) or whose worker died are queued again.
+CELERY_BEAT_SCHEDULE["import-runs-resume"] = {"task": "importer.import_runs_resume", "schedule": 300.0}

@@ -140,20 +140,33 @@ def test_share_list_page_size_clamped_to_500(staff_client):
     assert (page["count"], len(page["results"]), page["next"]) == (3, 3, None)
 
 
-def test_share_list_anonymous_forbidden(client):
+def _shares_of_every_kind():
+    group = make_group()
+    speaker = make_member()
+    public_talk = make_share(group, speaker, start=at("2018-05-20"), visibility=Visibility.PUBLIC)
+    make_share(group, speaker, start=at("2018-05-21"))  # members-only talk
+    make_share(group, speaker, start=at("2018-05-22"), visibility=Visibility.HIDDEN)
+    make_share(group, speaker, status=ShareStatus.SCHEDULED, start=at("2030-01-07"), visibility=Visibility.PUBLIC)
+    return public_talk
+
+
+def test_share_list_anonymous_sees_public_talks_only(client):
+    public_talk = _shares_of_every_kind()
+
     response = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
 
-    assert response.status_code == 403
-    assert response.json() == {"detail": "Authentication credentials were not provided."}
+    assert response.status_code == 200
+    assert [share["id"] for share in response.json()["results"]] == [public_talk.pk]
 
 
-def test_share_list_non_staff_forbidden(client):
+def test_share_list_login_of_no_group_sees_public_talks_only(client):
+    public_talk = _shares_of_every_kind()
     client.force_login(make_user())
 
     response = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
 
-    assert response.status_code == 403
-    assert response.json() == {"detail": "You do not have permission to perform this action."}
+    assert response.status_code == 200
+    assert [share["id"] for share in response.json()["results"]] == [public_talk.pk]
 
 
 def test_share_list_staff_allowed(staff_client):

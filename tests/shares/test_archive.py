@@ -347,10 +347,9 @@ def test_day_discussion_is_served_from_the_cache_until_the_day_or_the_talk_chang
     client = client_for(world, "member")
     client.get(talk_url(share))
 
-    # session, user, group, the user's member, groups of the user, groups the user runs, the talk, the speaker's
-    # names, sign-ins, the talk's signature, membership, previous, next, the day's signature: no talk rows, no
-    # discussion rows
-    with django_assert_num_queries(14):
+    # session, user, group, the user's member and memberships, the talk (with its signature and its neighbours),
+    # the speaker's names, sign-ins, the day's signature: no talk rows, no discussion rows
+    with django_assert_num_queries(8):
         assert _discussion_items(client.get(talk_url(share))) == [("王芳-云汇支付-架构", "早上好")]
 
     make_message(world.group, world.admin.member, at(DAY, "23:00"), "晚安")  # a re-import adds a message that day
@@ -425,10 +424,10 @@ def test_talk_page_query_count_for_a_member(world, django_assert_num_queries, it
         make_message(world.group, world.admin.member, at(DAY, f"22:0{n}"), f"闲聊{n}")
     client = client_for(world, "member")
 
-    # session, user, group, the user's member, groups of the user, groups the user runs, the talk,
-    # the speaker's names, sign-ins, the talk's signature (cache key), its parts, its messages, membership (member
-    # check), previous, next, the day's signature (cache key), the day's discussion
-    with django_assert_num_queries(17):
+    # session, user, group, the user's member and memberships, the talk (with its signature, the cache key, and its
+    # neighbours), the speaker's names, sign-ins, its parts, its messages, the day's signature (cache key), the
+    # day's discussion
+    with django_assert_num_queries(11):
         response = client.get(talk_url(share))
 
     assert (len(response.context["sign_ins"]), len(response.context["qa"]), response.context["discussion_count"]) == (
@@ -444,9 +443,9 @@ def test_talk_page_query_count_for_an_anonymous_visitor(world, django_assert_num
         make_sign_in(share, [world.member.member, world.admin.member, world.outsider.member][n])
     client = client_for(world, "anonymous")
 
-    # group, the talk, the speaker's names, sign-ins, the talk's signature (cache key), its parts, its messages,
-    # previous, next
-    with django_assert_num_queries(9):
+    # group, the talk (with its signature, the cache key, and its neighbours), the speaker's names, sign-ins,
+    # its parts, its messages
+    with django_assert_num_queries(6):
         response = client.get(talk_url(share))
 
     assert len(response.context["blocks"][0].pieces) == items
@@ -502,7 +501,7 @@ def test_talk_body_is_served_from_the_cache_until_the_talk_changes(world, django
     client = client_for(world, "anonymous")
     first = client.get(talk_url(share)).content.decode()
 
-    with django_assert_num_queries(7):  # no parts, no messages: the rendered talk comes from the cache
+    with django_assert_num_queries(4):  # no parts, no messages: the rendered talk comes from the cache
         second = client.get(talk_url(share)).content.decode()
     def body(html):
         return html[html.index('<section class="talk-body">'):html.index('<nav class="talk-neighbours">')]

@@ -333,9 +333,9 @@ def test_list_query_count(world, django_assert_num_queries, items):
     seed_talks(world, items)
     client = client_for(world, "member")
 
-    # session, user, the user's member, groups of the user, groups the user runs, count, page,
-    # groups to pick, speakers to pick, years to pick
-    with django_assert_num_queries(10):
+    # session, user, the user's member and memberships, count, page, groups to pick, speakers to
+    # pick, years to pick
+    with django_assert_num_queries(8):
         response = get(client)
 
     assert len(topics(response)) == items
@@ -348,7 +348,7 @@ def test_search_query_count(world, django_assert_num_queries, items):
 
     # as the list, plus the snippets and the check of the group and the speaker given against
     # their choices (the years asked once serve the check and the form)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         response = get(client, q="风控 模型", group="prodarch", speaker=world.speaker.member.pk, year="2018")
 
     assert len(topics(response)) == items

@@ -1,0 +1,216 @@
+"""Uploads in the web UI: transcripts, a roster or image files, imported by a Celery task
+through the same services as the commands.
+
+Guarantees:
+* an upload is one transaction: its run (status ``queued``) and its files, or nothing;
+* the task is queued once that has committed; when the broker is down the upload is kept,
+  the run stays ``queued`` with the reason, and it is queued again by the periodic
+  ``importer.import_runs_resume`` (every five minutes) or by an admin's "queue again";
+* a run is imported once: the task claims it (``queued`` → ``running``) before anything,
+  so a task delivered twice, or queued twice, does nothing the second time;
+* each file imports alone (the services' transactions): a bad file fails with
+  ``file:line: reason`` and the others import; no exception escapes the task for a bad file;
+* progress (files done, total, current file) is written on the run at most once a second;
+* once the run has finished, the uploaded bytes are deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from celery import current_app
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+
+from community.models import Group
+
+from .images import images_store
+from .models import ImportKind, ImportRun, ImportStatus, UploadedFile
+from .services import Source, roster_import, transcripts_import
+
+logger = logging.getLogger(__name__)
+
+# A run still "running" this long after its last progress was interrupted (its worker died).
+STALE_AFTER = dt.timedelta(minutes=30)
+# A queued run younger than this is left to the task queued with it.
+QUEUED_GRACE = dt.timedelta(minutes=1)
+PROGRESS_INTERVAL = 1.0  # seconds between two writes of the progress
+
+
+@transaction.atomic
+def import_upload_create(*, group: Group, user, kind: str, files: Sequence[tuple[str, bytes]],
+                         options: dict | None = None) -> ImportRun:
+    """Record an upload: a ``queued`` run holding its files, whose import task is queued once
+    this has committed. ``files``: (name, bytes) in the order they are to be imported."""
+    if kind not in ImportKind.values:
+        raise ValueError(f"unknown import kind {kind!r}")
+    if not files:
+        raise ValueError("an upload needs at least one file")
+    run = ImportRun.objects.create(
+        group=group, kind=kind, status=ImportStatus.QUEUED, started_by=user, started_by_name=user.get_username(),
+        options=options or {}, progress={"done": 0, "total": len(files), "current": "", "at": _now()},
+    )
+    UploadedFile.objects.bulk_create([
+        UploadedFile(run=run, position=position, name=name[:255], size=len(data), data=data)
+        for position, (name, data) in enumerate(files)
+    ])
+    transaction.on_commit(lambda: import_run_enqueue(run_id=run.pk))
+    return run
+
+
+def import_run_enqueue(*, run_id: int) -> bool:
+    """Queue the run's import task (run it now when tasks are eager, as in tests).
+
+    One attempt to reach the broker, no retry, so an upload never hangs on a broker that is
+    down: the run then keeps the reason in its progress (shown on its page) and stays queued
+    for the periodic resume. Returns whether the task was queued."""
+    from .tasks import task_import_run_execute
+
+    conf = current_app.conf
+    # Cleared before the task is sent: the task may start (and save the run) before this returns.
+    _queue_error_set(run_id, "")
+    if conf.task_always_eager:
+        task_import_run_execute.apply_async(kwargs={"run_id": run_id})
+        return True
+    error = ""
+    url = conf.broker_write_url or conf.broker_url or ""
+    if url.startswith("redis+socket://") and not Path(url.removeprefix("redis+socket://").split("?")[0]).exists():
+        error = "no broker is running"
+    else:
+        try:
+            with task_import_run_execute.app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=0)
+                task_import_run_execute.apply_async(kwargs={"run_id": run_id}, connection=connection, retry=False)
+        except (BrokerError, OSError) as failure:
+            error = f"the broker is unreachable ({failure})"
+    if error:
+        _queue_error_set(run_id, error)
+        logger.warning("import run %s not queued: %s; the periodic resume will queue it", run_id, error)
+    return not error
+
+
+def import_runs_resume() -> list[int]:
+    """Queue again the runs left behind: queued for more than a minute (the broker was down
+    when they were uploaded) or running with no progress for half an hour (their worker
+    died; importing again is safe: unchanged files are skipped). Returns their ids."""
+    now = timezone.now()
+    stale = [
+        run.pk for run in ImportRun.objects.filter(status=ImportStatus.RUNNING, uploads__isnull=False).distinct()
+        .only("pk", "progress")
+        if _parse_time(run.progress.get("at")) < now - STALE_AFTER
+    ]
+    ImportRun.objects.filter(pk__in=stale, status=ImportStatus.RUNNING).update(status=ImportStatus.QUEUED)
+    waiting = list(
+        ImportRun.objects.filter(status=ImportStatus.QUEUED, started_at__lt=now - QUEUED_GRACE).values_list("pk", flat=True)
+    )
+    for run_id in sorted(set(waiting) | set(stale)):
+        import_run_enqueue(run_id=run_id)
+    return sorted(set(waiting) | set(stale))
+
+
+def import_run_requeue(*, run: ImportRun) -> bool:
+    """Queue again a run whose files are still here: queued (the broker was down) or failed
+    because the import stopped. Returns whether it was queued now (False: nothing to queue,
+    or the broker is still down — the run then stays queued)."""
+    if run.status not in (ImportStatus.QUEUED, ImportStatus.FAILED) or not run.uploads.exists():
+        return False
+    ImportRun.objects.filter(pk=run.pk, status=run.status).update(status=ImportStatus.QUEUED)
+    return import_run_enqueue(run_id=run.pk)
+
+
+def import_run_execute(*, run_id: int) -> ImportRun | None:
+    """Import a queued run's files through the importer's services; None when there is
+    nothing to do (the run is gone, or another task has claimed it)."""
+    claimed = ImportRun.objects.filter(pk=run_id, status=ImportStatus.QUEUED).update(status=ImportStatus.RUNNING)
+    if not claimed:
+        logger.info("import run %s: not queued (gone, or claimed by another task), nothing to do", run_id)
+        return None
+    run = ImportRun.objects.select_related("group", "started_by").get(pk=run_id)
+    uploads = list(UploadedFile.objects.filter(run=run).values_list("pk", "name"))
+    sources = [Source(label=name, read=_reader(pk)) for pk, name in uploads]
+    progress = ProgressRecorder(run_id=run.pk, total=len(sources))
+    try:
+        _import(run, sources, progress)
+    except Exception as error:  # noqa: BLE001 — a bug or an outage must not leave the run "running"
+        # The files are kept: once the cause is fixed, an admin queues the run again.
+        logger.exception("import run %s stopped", run_id)
+        ImportRun.objects.filter(pk=run_id).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now(),
+            errors=[*run.errors, f"the import stopped: {type(error).__name__}: {error}"],
+        )
+    else:
+        UploadedFile.objects.filter(run_id=run_id).delete()
+    progress.finish()
+    run.refresh_from_db()
+    return run
+
+
+def _import(run: ImportRun, sources: list[Source], progress: ProgressRecorder) -> None:
+    options, user = run.options, run.started_by
+    if run.kind == ImportKind.TRANSCRIPTS:
+        transcripts_import(group_slug=run.group.slug, sources=sources, me=options.get("me", ""), user=user, run=run,
+                           progress=progress)
+    elif run.kind == ImportKind.ROSTER:
+        roster_import(group_slug=run.group.slug, source=sources[0], user=user, run=run,
+                      mark_missing_left=bool(options.get("mark_missing_left")))
+    else:
+        run.status, run.started_at = ImportStatus.RUNNING, timezone.now()
+        result = images_store(group=run.group, sources=sources, user=user, progress=progress)
+        run.counts, run.files, run.errors = result.counts, result.files, result.errors[:1000]
+        run.status = ImportStatus.FAILED if result.errors else ImportStatus.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "started_at", "counts", "files", "errors", "finished_at"])
+
+
+def _reader(upload_id: int):
+    """Read one uploaded file's bytes when its turn comes: one file in memory at a time."""
+    def read() -> bytes:
+        return bytes(UploadedFile.objects.values_list("data", flat=True).get(pk=upload_id))
+    return read
+
+
+class ProgressRecorder:
+    """The ``progress(index, label)`` callback of the services, written on the run at most
+    once a second (the import is not slowed by it), and at the end."""
+
+    def __init__(self, *, run_id: int, total: int):
+        self.run_id, self.total, self.last = run_id, total, 0.0
+
+    def __call__(self, index: int, label: str) -> None:
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_INTERVAL:
+            self.last = now
+            _progress_set(self.run_id, done=index - 1, total=self.total, current=label)
+
+    def finish(self) -> None:
+        _progress_set(self.run_id, done=self.total, total=self.total, current="")
+
+
+def _progress_set(run_id: int, **values) -> None:
+    # Read and write in one statement's worth of time; only this run's task writes progress.
+    progress = ImportRun.objects.filter(pk=run_id).values_list("progress", flat=True).first()
+    if progress is None:
+        return
+    ImportRun.objects.filter(pk=run_id).update(progress={**progress, **values, "at": _now()})
+
+
+def _queue_error_set(run_id: int, error: str) -> None:
+    progress = ImportRun.objects.filter(pk=run_id).values_list("progress", flat=True).first()
+    if progress is not None and progress.get("queue_error", "") != error:
+        ImportRun.objects.filter(pk=run_id).update(progress={**progress, "queue_error": error})
+
+
+def _now() -> str:
+    return timezone.now().isoformat()
+
+
+def _parse_time(value: str | None) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(value) if value else dt.datetime.min.replace(tzinfo=dt.UTC)
+    except ValueError:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)

@@ -1,0 +1,137 @@
+"""Upload pages (/g/<group_slug>/imports/…), for the group's admins and staff: others get 403,
+anonymous visitors the login page. Views validate a form, call one service, and redirect to
+the run's page, which follows the import's progress and then shows its per-file report."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from community.models import Group
+from community.permissions import GroupAccess, is_group_admin
+
+from .forms import UPLOAD_FORMS, ImagesForm, RosterForm, TranscriptsForm
+from .models import ImportRun, ImportStatus
+from .uploads import import_run_requeue, import_upload_create
+
+ADMIN_ACCESS = GroupAccess(is_member=True, is_admin=True)
+RECENT_RUNS = 20
+# What the list of runs reads: not the per-file reports, which may be long.
+RUN_LIST_FIELDS = ["id", "group_id", "kind", "status", "dry_run", "started_by_name", "started_at", "finished_at",
+                   "counts", "progress"]
+
+
+def _admin_group(request, group_slug: str) -> Group:
+    group = get_object_or_404(Group, slug=group_slug)
+    if not is_group_admin(request.user, group):
+        raise PermissionDenied
+    return group
+
+
+def _run_of(group: Group, pk: int) -> ImportRun:
+    return get_object_or_404(ImportRun.objects.select_related("group"), pk=pk, group=group)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request, group_slug: str):
+    """Transcripts (several files or a zip) or a member list; the group's recent runs."""
+    group = _admin_group(request, group_slug)
+    forms = {"transcripts": TranscriptsForm(prefix="transcripts"), "roster": RosterForm(prefix="roster")}
+    if request.method == "POST":
+        kind = request.POST.get("kind")
+        if kind not in forms:
+            kind = "transcripts"
+        form = forms[kind] = UPLOAD_FORMS[kind](request.POST, request.FILES, prefix=kind)
+        if form.is_valid():
+            return _create(request, group, form)
+    runs = ImportRun.objects.filter(group=group).only(*RUN_LIST_FIELDS)[:RECENT_RUNS]
+    return render(request, "importer/upload.html", {
+        "group": group, "access": ADMIN_ACCESS, "transcripts_form": forms["transcripts"],
+        "roster_form": forms["roster"], "runs": runs,
+    }, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def images(request, group_slug: str):
+    """The exported image folder: many files at once, or a zip of it."""
+    group = _admin_group(request, group_slug)
+    form = ImagesForm(prefix="images")
+    if request.method == "POST":
+        form = ImagesForm(request.POST, request.FILES, prefix="images")
+        if form.is_valid():
+            return _create(request, group, form)
+    return render(request, "importer/images.html", {"group": group, "access": ADMIN_ACCESS, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _create(request, group: Group, form):
+    run = import_upload_create(group=group, user=request.user, kind=form.kind, files=form.cleaned_data["entries"],
+                               options=form.options())
+    # The task was queued (or run, when eager) once the upload committed; say if it could not be.
+    run.refresh_from_db(fields=["status", "progress"])
+    if run.status == ImportStatus.QUEUED and run.progress.get("queue_error"):
+        messages.warning(request, _("The files are saved, but the import could not be started now: it will start "
+                                    "by itself within a few minutes, or use “Queue again”."))
+    else:
+        messages.success(request, _("%(count)s file(s) uploaded.") % {"count": len(form.cleaned_data["entries"])})
+    return redirect("import_run", group.slug, run.pk)
+
+
+@login_required
+@require_GET
+def run_detail(request, group_slug: str, pk: int):
+    """A run: its progress while it works, then its counts and per-file report."""
+    group = _admin_group(request, group_slug)
+    run = _run_of(group, pk)
+    return render(request, "importer/run.html", {
+        "group": group, "access": ADMIN_ACCESS, "run": run, "progress": _progress(run),
+        "can_requeue": run.status in (ImportStatus.QUEUED, ImportStatus.FAILED) and run.uploads.exists(),
+        # Errors of the run as a whole (the import stopped), not already in a file's line.
+        "run_errors": [e for e in run.errors if e not in {f.get("error") for f in run.files}],
+    })
+
+
+@login_required
+@require_GET
+def run_progress(request, group_slug: str, pk: int):
+    """The run's progress as JSON, polled by the run's page."""
+    group = _admin_group(request, group_slug)
+    return JsonResponse(_progress(_run_of(group, pk)))
+
+
+@login_required
+@require_POST
+def run_requeue(request, group_slug: str, pk: int):
+    """Queue the run's import again (after the broker was down, or the import stopped)."""
+    group = _admin_group(request, group_slug)
+    run = _run_of(group, pk)
+    if import_run_requeue(run=run):
+        messages.success(request, _("The import is queued."))
+    else:
+        messages.warning(request, _("The import could not be queued: the task queue is still unreachable, or there "
+                                    "is nothing left to import."))
+    return redirect("import_run", group.slug, run.pk)
+
+
+def _progress(run: ImportRun) -> dict:
+    progress = run.progress
+    done, total = progress.get("done", 0), progress.get("total", 0)
+    finished = run.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+    if run.status == ImportStatus.QUEUED:
+        text = _("Waiting for a worker to start the import…")
+        if progress.get("queue_error"):
+            text = _("Not started: the task queue is unreachable. It will be queued again within a few minutes.")
+    elif finished:
+        text = _("Finished: %(done)s of %(total)s file(s).") % {"done": done, "total": total}
+    else:
+        text = _("%(done)s of %(total)s file(s) done. Now: %(current)s") % {
+            "done": done, "total": total, "current": progress.get("current", "")}
+    return {"id": run.pk, "kind": run.kind, "status": run.status, "finished": finished, "done": done, "total": total,
+            "current": progress.get("current", ""), "queue_error": progress.get("queue_error", ""), "text": text}

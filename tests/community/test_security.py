@@ -1,0 +1,153 @@
+"""Security headers on every response, pages that work under the Content Security Policy (no
+inline script, style or event handler), and production's HTTPS settings."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.test import Client
+
+from community.models import MessageKind, StoredImage
+from tests.factories import at, make_cast, make_message
+
+from .test_settings import STRONG_KEY, _run_django
+
+pytestmark = pytest.mark.django_db
+
+REPO = Path(__file__).resolve().parents[2]
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def security_headers(response) -> dict[str, str | None]:
+    names = ["Content-Security-Policy", "Referrer-Policy", "X-Content-Type-Options", "X-Frame-Options",
+             "Cross-Origin-Opener-Policy"]
+    return {name: response.headers.get(name) for name in names}
+
+
+EXPECTED_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/talks/", "/api/flags/", "/api/docs/", "/nowhere/"])
+def test_every_response_carries_the_security_headers(path):
+    response = Client().get(path)
+    assert (response.status_code, security_headers(response)) == (
+        {"/": 200, "/accounts/login/": 200, "/talks/": 200, "/api/flags/": 403, "/api/docs/": 200,
+         "/nowhere/": 404}[path],
+        EXPECTED_HEADERS,
+    )
+
+
+def test_admin_pages_carry_the_security_headers(staff_client):
+    response = staff_client.get("/admin/")
+    assert (response.status_code, security_headers(response)) == (200, EXPECTED_HEADERS)
+
+
+def test_stored_image_keeps_its_stricter_policy():
+    cast = make_cast()
+    message = make_message(cast.group, cast.member.member, at("2018-05-20"), "", kind=MessageKind.IMAGE)
+    StoredImage.objects.create(message=message, file=ContentFile(b"\x89PNG\r\n\x1a\n", name="a.png"))
+    client = Client()
+    client.force_login(cast.member.user)
+    response = client.get(f"/images/{message.pk}/")
+    assert (response.status_code, response["Content-Security-Policy"]) == (200, "default-src 'none'")
+
+
+def test_api_docs_load_their_script_from_the_app():
+    page = Client().get("/api/docs/")
+    html = page.content.decode()
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.S)
+    assert [attributes for attributes, _body in scripts] == [
+        ' src="/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"',
+        ' src="/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-standalone-preset.js"',
+        ' src="/api/docs/?script="',
+    ]
+    assert [body.strip() for _attributes, body in scripts] == ["", "", ""]
+    assert "<style" not in html
+    script = Client().get("/api/docs/?script=")
+    assert (script.status_code, script["Content-Type"]) == (200, "application/javascript")
+    assert "/api/schema/" in script.content.decode()
+
+
+# Inline code the CSP would block: <script> without src, <style> blocks, style= attributes and
+# on…= event handlers (templates), and code the JS would build that the CSP blocks.
+_INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=", re.I)
+_JS_BLOCKED = re.compile(r"\beval\(|new Function\(|\.innerHTML\s*=|setAttribute\(\s*['\"](?:style|on[a-z]+)['\"]")
+
+
+def _project_files(pattern: str) -> list[Path]:
+    roots = [REPO / "templates", *(REPO / app for app in ("community", "shares", "importer"))]
+    return sorted(path for root in roots for path in root.rglob(pattern))
+
+
+def test_templates_have_no_inline_script_style_or_handler():
+    found = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for path in _project_files("*.html")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if _INLINE.search(line)
+    ]
+    assert found == []
+
+
+def test_scripts_build_no_code_the_policy_blocks():
+    scripts = _project_files("*.js")
+    assert scripts  # The check below reads something.
+    found = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for path in scripts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if _JS_BLOCKED.search(line)
+    ]
+    assert found == []
+
+
+def _production_settings(**env) -> dict:
+    names = ["SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SESSION_COOKIE_SECURE",
+             "CSRF_COOKIE_SECURE", "SECURE_PROXY_SSL_HEADER", "LOGIN_THROTTLE_BEHIND_PROXY", "DEBUG",
+             "CONTENT_SECURITY_POLICY", "X_FRAME_OPTIONS", "SECURE_REFERRER_POLICY"]
+    code = (
+        "import json; from django.conf import settings; "
+        f"print(json.dumps({{name: getattr(settings, name, None) for name in {names!r}}}))"
+    )
+    result = _run_django(["shell", "--no-imports", "-c", code], DJANGO_ENV="production", SECRET_KEY=STRONG_KEY,
+                         ALLOWED_HOSTS="community.example.org", **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_production_is_https_only():
+    assert _production_settings() == {
+        "SECURE_SSL_REDIRECT": True, "SECURE_HSTS_SECONDS": 31536000, "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SESSION_COOKIE_SECURE": True, "CSRF_COOKIE_SECURE": True,
+        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"], "LOGIN_THROTTLE_BEHIND_PROXY": True,
+        "DEBUG": False, "CONTENT_SECURITY_POLICY": CSP, "X_FRAME_OPTIONS": "DENY", "SECURE_REFERRER_POLICY": "same-origin",
+    }
+
+
+def test_production_mode_with_debug_refuses_to_start():
+    result = _run_django(["check"], DJANGO_ENV="production", SECRET_KEY=STRONG_KEY,
+                         ALLOWED_HOSTS="community.example.org", DEBUG="1")
+    assert result.returncode != 0
+    assert "DEBUG must be off when DJANGO_ENV=production." in result.stderr
+
+
+def test_production_secret_key_comes_from_the_environment_only():
+    # The key the process was given is the key it uses: nothing in the code supplies one.
+    other_key = "z9-" + "Pq7!Lm3#Vb8$Xc1%" * 4
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    result = _run_django(["shell", "--no-imports", "-c", code], DJANGO_ENV="production", SECRET_KEY=other_key,
+                         ALLOWED_HOSTS="community.example.org")
+    assert (result.returncode, result.stdout.strip()) == (0, other_key)
