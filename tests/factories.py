@@ -9,6 +9,7 @@ import zoneinfo
 from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from community.models import Group, Member, Membership, MembershipRole, MembershipStatus, Message, Visibility
 from shares.models import Origin, Share, ShareStatus, SignIn
@@ -93,3 +94,13 @@ def make_cast() -> SimpleNamespace:
         other_admin=make_person(other_group, "赵六-别的群主", role=MembershipRole.ADMIN),
         staff=SimpleNamespace(user=make_user(staff=True)),
     )
+
+
+def client_for(cast, role: str, **options) -> Client:
+    """A test client logged in as ``role`` of a cast (``make_cast`` or a test's own world: any
+    object whose attributes have a ``.user``); ``"anonymous"`` stays logged out. ``options``
+    go to ``Client`` (e.g. ``enforce_csrf_checks=True``)."""
+    client = Client(**options)
+    if role != "anonymous":
+        client.force_login(getattr(cast, role).user)
+    return client

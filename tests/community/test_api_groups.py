@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 
 from community.models import DEFAULT_ANNOUNCEMENT, AuditEntry, Group, MembershipStatus
 from community.selectors import seats_of_group
-from tests.factories import make_cast, make_group, make_membership, make_user
+from tests.factories import client_for, make_cast, make_group, make_membership, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -16,12 +16,6 @@ ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "
 LIST = reverse("api:group-list")
 DETAIL = reverse("api:group-detail", kwargs={"slug": "prodarch"})
 
-
-def client_for(cast, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(getattr(cast, role).user)
-    return client
 
 
 def group_json(group: Group, **seats) -> dict:

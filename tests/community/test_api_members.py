@@ -19,7 +19,7 @@ from community.models import (
     NameSource,
     RecordedDay,
 )
-from tests.factories import at, make_cast, make_group, make_member, make_membership, make_message
+from tests.factories import at, client_for, make_cast, make_group, make_member, make_membership, make_message
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +27,6 @@ ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "
 LIST = reverse("api:member-list")
 MERGE = reverse("api:member-merge", kwargs={"slug": "prodarch"})
 
-
-def client_for(cast, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(getattr(cast, role).user)
-    return client
 
 
 def make_name(member, name, *, group=None, source=NameSource.HEADER, **fields):

@@ -5,25 +5,18 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from community.api.messages import messages_of_groups
 from community.filters import MessageFilter
 from community.models import Message, MessageKind, StoredImage
-from tests.factories import at, make_cast, make_group, make_message
+from tests.factories import at, client_for, make_cast, make_group, make_message
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 URL = reverse("api:message-list")
 
-
-def client_for(cast, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(getattr(cast, role).user)
-    return client
 
 
 @pytest.fixture

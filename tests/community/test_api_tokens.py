@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from community.api.tokens import api_token_create
 from community.models import AuditEntry
-from tests.factories import make_cast, make_user
+from tests.factories import client_for, make_cast, make_user
 from tests.pages import html_without_tokens
 
 pytestmark = pytest.mark.django_db
@@ -19,12 +19,6 @@ ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "
 MAY_HOLD = {"admin", "other_admin", "staff"}
 URL = reverse("api_token")
 
-
-def client_for(cast, role: str, **kwargs) -> Client:
-    client = Client(**kwargs)
-    if role != "anonymous":
-        client.force_login(getattr(cast, role).user)
-    return client
 
 
 @pytest.fixture

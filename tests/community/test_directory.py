@@ -5,11 +5,10 @@ import datetime as dt
 from html.parser import HTMLParser
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from community.models import MembershipRole, MembershipStatus, Name, NameSource, RecordedDay
-from tests.factories import at, make_cast, make_group, make_member, make_membership
+from tests.factories import at, client_for, make_cast, make_group, make_member, make_membership
 from tests.pages import html_without_tokens
 
 pytestmark = pytest.mark.django_db
@@ -25,12 +24,6 @@ ADMIN_COLUMNS = ["nickname", "name", "company", "city", "role", "status", "wecha
 def world():
     return make_cast()
 
-
-def client_for(world, role):
-    client = Client()
-    if role != "anonymous":
-        client.force_login(getattr(world, role).user)
-    return client
 
 
 class _Table(HTMLParser):

@@ -3,23 +3,16 @@
 import datetime as dt
 
 import pytest
-from django.test import Client
 
 from community.flags import group_flags_evaluate
 from community.models import Flag, RecordedDay
-from tests.factories import at, make_cast, make_membership
+from tests.factories import at, client_for, make_cast, make_membership
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 ALLOWED = {"admin", "staff"}
 
-
-def client_for(cast, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(getattr(cast, role).user)
-    return client
 
 
 @pytest.fixture

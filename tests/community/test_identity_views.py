@@ -9,7 +9,6 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from community.models import Member, MemberMerge, Membership, Message, Name, NameLink, NameLinkStatus, NameSource
@@ -17,6 +16,7 @@ from community.names import normalize_name
 from shares.models import Share, SignIn
 from tests.factories import (
     at,
+    client_for,
     make_cast,
     make_member,
     make_membership,
@@ -31,12 +31,6 @@ ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "
 ALLOWED = {"admin", "staff"}
 LOGIN = "/accounts/login/?next="
 
-
-def client_for(world, role, **kwargs):
-    client = Client(**kwargs)
-    if role != "anonymous":
-        client.force_login(getattr(world, role).user)
-    return client
 
 
 def url(view, **kwargs):

@@ -9,7 +9,6 @@ import json
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from community.models import (
@@ -30,7 +29,7 @@ from community.models import (
 from community.names import normalize_name
 from community.privacy import member_data_export, member_erase
 from shares.models import Share, SignIn
-from tests.factories import at, make_cast, make_member, make_message, make_person, make_share, make_sign_in
+from tests.factories import at, client_for, make_cast, make_member, make_message, make_person, make_share, make_sign_in
 from tests.pages import html_without_tokens
 
 pytestmark = pytest.mark.django_db
@@ -72,12 +71,6 @@ def cast():
                                created_at=at("2017-12-30", "12:00"))
     return cast
 
-
-def client_for(cast, role: str, **options) -> Client:
-    client = Client(**options)
-    if role != "anonymous":
-        client.force_login(getattr(cast, role).user)
-    return client
 
 
 def url(member, action: str = "") -> str:

@@ -18,7 +18,7 @@ from community.models import (
     RecordedDay,
 )
 from shares.models import Share
-from tests.factories import at, make_cast, make_membership
+from tests.factories import at, client_for, make_cast, make_membership
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +27,6 @@ ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "
 ADMIN_ONLY = {"anonymous": 302, "member": 403, "outsider": 403, "speaker": 403, "admin": 200, "other_admin": 403,
               "staff": 200}
 
-
-def client_for(cast, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(getattr(cast, role).user)
-    return client
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 
 from community.models import Message
 from importer.models import ImportRun, ImportStatus, UploadedFile
-from tests.factories import make_cast, make_group
+from tests.factories import client_for, make_cast, make_group
 from tests.importer.test_services import talk_day, transcript
 from tests.importer.test_uploads import BAD, broker_down  # noqa: F401 — a fixture
 
@@ -27,12 +26,6 @@ ALLOWED = {"admin", "staff"}
 def cast():
     return make_cast()
 
-
-def client_for(cast, role, **options):
-    client = Client(**options)
-    if role != "anonymous":
-        client.force_login(getattr(cast, role).user)
-    return client
 
 
 def md(name: str, data: bytes) -> SimpleUploadedFile:

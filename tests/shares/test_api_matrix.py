@@ -13,7 +13,7 @@ from django.utils import timezone
 from community.models import Visibility
 from importer.models import ImportRun
 from shares.models import Share, ShareRevision, ShareStatus, SignIn
-from tests.factories import at, make_cast, make_share, make_sign_in
+from tests.factories import at, client_for, make_cast, make_share, make_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -42,12 +42,6 @@ EXPECTED = {
 }
 ENDPOINTS = list(EXPECTED)
 
-
-def client_for(cast, role: str, **kwargs) -> Client:
-    client = Client(**kwargs)
-    if role != "anonymous":
-        client.force_login(getattr(cast, role).user)
-    return client
 
 
 def make_scene() -> SimpleNamespace:

@@ -6,7 +6,6 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
@@ -17,6 +16,7 @@ from shares.archive import PARAGRAPH_GAP, is_http_url, talk_blocks, text_html
 from shares.models import TalkMessage, TalkPart
 from tests.factories import (
     at,
+    client_for,
     make_cast,
     make_member,
     make_message,
@@ -35,12 +35,6 @@ DAY = "2018-05-20"
 def world():
     return make_cast()
 
-
-def client_for(world, role):
-    client = Client()
-    if role != "anonymous":
-        client.force_login(getattr(world, role).user)
-    return client
 
 
 def talk_url(share):

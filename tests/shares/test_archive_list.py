@@ -13,7 +13,7 @@ from django.urls import reverse
 from community.models import Visibility
 from shares.models import ShareStatus, TalkMessage, TalkPart
 from shares.search import talk_index_refresh
-from tests.factories import at, make_cast, make_member, make_membership, make_message, make_share
+from tests.factories import at, client_for, make_cast, make_member, make_membership, make_message, make_share
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +25,6 @@ LIST = "/talks/"
 def world():
     return make_cast()
 
-
-def client_for(world, role):
-    client = Client()
-    if role != "anonymous":
-        client.force_login(getattr(world, role).user)
-    return client
 
 
 def talk(group, speaker, topic, texts=(), *, start=None, visibility=Visibility.PUBLIC, part=TalkPart.TALK, **fields):

@@ -7,12 +7,20 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from community.models import Group, MembershipRole, MembershipStatus, Name, NameSource, RecordedDay, Visibility
 from shares.people import activity_range, day_series, month_series, offset_stretches
-from tests.factories import at, make_cast, make_member, make_membership, make_message, make_share, make_sign_in
+from tests.factories import (
+    at,
+    client_for,
+    make_cast,
+    make_member,
+    make_membership,
+    make_message,
+    make_share,
+    make_sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,12 +34,6 @@ ACTIVITY = reverse("group_activity", kwargs={"group_slug": "prodarch"})
 def world():
     return make_cast()
 
-
-def client_for(world, role):
-    client = Client()
-    if role != "anonymous":
-        client.force_login(getattr(world, role).user)
-    return client
 
 
 def profile_url(member):

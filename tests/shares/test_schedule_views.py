@@ -12,7 +12,7 @@ from community.models import Visibility
 from shares.models import Share, SharePreferredDate, ShareRevision, ShareStatus
 from shares.selectors import announcement_text, week_schedule_text
 from shares.services import share_edit, share_register, share_schedule
-from tests.factories import SHANGHAI, make_cast
+from tests.factories import SHANGHAI, client_for, make_cast
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +33,6 @@ def world():
     share_schedule(share=world.share, day=today() + dt.timedelta(days=7), by=world.admin.user)
     return world
 
-
-def client_for(world, role):
-    client = Client()
-    if role != "anonymous":
-        client.force_login(getattr(world, role).user)
-    return client
 
 
 def url(name, world, **kwargs):

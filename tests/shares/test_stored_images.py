@@ -3,12 +3,11 @@ original link; the copy served by the app to whoever may read the message."""
 
 import pytest
 from django.core.files.base import ContentFile
-from django.test import Client
 from django.urls import reverse
 
 from community.models import MessageKind, StoredImage, Visibility
 from shares.models import TalkMessage, TalkPart
-from tests.factories import at, make_cast, make_message, make_share
+from tests.factories import at, client_for, make_cast, make_message, make_share
 
 pytestmark = pytest.mark.django_db
 
@@ -16,12 +15,6 @@ ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 ORIGINAL = "http://static.example.org/img/2018/20180520_193139.png"
 
-
-def client_for(cast, role):
-    client = Client()
-    if role != "anonymous":
-        client.force_login(getattr(cast, role).user)
-    return client
 
 
 def image_message(share, time="19:31", *, stored: bool):

@@ -7,7 +7,6 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import Client
 from django.urls import reverse
 
 from community.models import Member, Membership, Message, MessageKind, Visibility
@@ -15,7 +14,7 @@ from importer.services import Source, transcripts_import
 from shares import services
 from shares.models import Origin, Share, ShareRevision, ShareStatus, SignIn, TalkMessage, TalkPart
 from shares.services import TalkFound, talk_boundaries_set, talk_delete, talk_restore, talks_import_day
-from tests.factories import at, make_cast, make_message, make_share, make_sign_in
+from tests.factories import at, client_for, make_cast, make_message, make_share, make_sign_in
 
 from ..importer.test_services import ANNOUNCE, transcript
 
@@ -33,12 +32,6 @@ PART = "第{}部分：跨境收单的清算链路和结算周期说明，包括�
 def world():
     return make_cast()
 
-
-def client_for(world, role, **options):
-    client = Client(**options)
-    if role != "anonymous":
-        client.force_login(getattr(world, role).user)
-    return client
 
 
 def record(*extra: tuple[str, str, str]) -> bytes:

@@ -5,7 +5,6 @@ import datetime as dt
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from community.models import MessageKind, Visibility
@@ -20,7 +19,7 @@ from shares.export import (
     yaml_string,
 )
 from shares.models import Share, TalkMessage, TalkPart
-from tests.factories import at, make_cast, make_message, make_share, make_sign_in
+from tests.factories import at, client_for, make_cast, make_message, make_share, make_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +33,6 @@ MEMBER = "王芳-云汇支付-架构"
 def world():
     return make_cast()
 
-
-def client_for(world, role):
-    client = Client()
-    if role != "anonymous":
-        client.force_login(getattr(world, role).user)
-    return client
 
 
 def export_url(share, slug=None):
