@@ -16,7 +16,17 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils.safestring import SafeString
 
-from community.models import Group, Member, Membership, Message, MessageKind, Name, RecordedDay, Visibility
+from community.models import (
+    Group,
+    Member,
+    Membership,
+    Message,
+    MessageKind,
+    Name,
+    RecordedDay,
+    StoredImage,
+    Visibility,
+)
 
 # One definition of a safe URL, for the pages and the export.
 from .export import Item, Passage, TalkExport, is_http_url
@@ -339,8 +349,12 @@ def talk_for_page(*, visible: QuerySet[Share], group: Group, pk: int) -> Share |
         .annotate(
             talk_count=_talk_messages(Count("id")), talk_last=_talk_messages(Max("message_id")),
             talk_total=_talk_messages(Sum("message_id")),
-            # A copy of an image stored (or replaced) later changes what the talk shows.
-            talk_images=_talk_messages(Max("message__stored_image__uploaded_at")),
+            # A copy of an image stored (or replaced) later changes what the talk shows. Read from the
+            # stored images' side: there are few, where a talk has thousands of messages.
+            talk_images=Subquery(
+                StoredImage.objects.filter(message_id__in=TalkMessage.objects.filter(
+                    share_id=OuterRef(OuterRef("pk"))).values("message_id"))
+                .order_by("-uploaded_at").values("uploaded_at")[:1]),
             previous_id=_neighbour(talks, before=True, field="id"),
             previous_topic=_neighbour(talks, before=True, field="topic"),
             next_id=_neighbour(talks, before=False, field="id"),
