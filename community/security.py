@@ -22,6 +22,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache as default_cache
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.translation import ngettext
 
 # --- Content Security Policy ---
@@ -40,6 +41,38 @@ class ContentSecurityPolicyMiddleware:
         if self.policy:
             response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
+
+
+# --- Null characters ---
+
+
+# Django parses these into ``request.POST`` (the CSRF check reads it too); JSON bodies are the
+# API's serializers' to check.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class NullCharacterMiddleware:
+    """Refuses a request whose query string or form fields hold a NUL character (``%00``) with
+    a 400 that says so. No field of this app may hold one, and PostgreSQL refuses them in text:
+    without this check any lookup by such a value would end in a server error."""
+
+    message = "Null characters are not allowed in the request's parameters."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._has_null(request.GET) or (
+            request.method == "POST" and request.content_type in FORM_TYPES and self._has_null(request.POST)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": self.message}, status=400)
+            return HttpResponseBadRequest(self.message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_null(data) -> bool:
+        return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())
 
 
 # --- Login throttling ---

@@ -11,7 +11,9 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
@@ -36,6 +38,17 @@ def test_schema_is_valid_and_every_view_is_described(tmp_path):
 
 @pytest.fixture
 def world(db, monkeypatch):
+    # Schemathesis calls the WSGI application itself, not through Django's test client, which
+    # keeps a request's end from closing the database connection: inside the test's transaction,
+    # Django would close it (not in autocommit) and the next request would find it closed.
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield _world(monkeypatch)
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+def _world(monkeypatch):
     # The fuzzer sends hundreds of requests a minute: the limits would answer most of them 429.
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "1000000/minute", "user": "1000000/minute"})
     cast = make_cast()

@@ -151,3 +151,17 @@ def test_production_secret_key_comes_from_the_environment_only():
     result = _run_django(["shell", "--no-imports", "-c", code], DJANGO_ENV="production", SECRET_KEY=other_key,
                          ALLOWED_HOSTS="community.example.org")
     assert (result.returncode, result.stdout.strip()) == (0, other_key)
+
+
+@pytest.mark.django_db
+def test_a_null_character_in_parameters_is_a_clear_400_not_a_server_error(client):
+    # PostgreSQL refuses NUL in text: a lookup by such a value used to end in a 500 (the API fuzz test found it).
+    api = client.get("/api/flags/?group=%00")
+    page = client.get("/talks/?q=a%00b")
+    form = client.post("/accounts/login/", {"username": "a\x00b", "password": "x"})
+    key = client.get("/talks/?a%00=1")
+
+    assert (api.status_code, api.json()) == (400, {"detail": "Null characters are not allowed in the request's parameters."})
+    assert (page.status_code, page.content.decode()) == (400, "Null characters are not allowed in the request's parameters.")
+    assert (form.status_code, key.status_code) == (400, 400)
+    assert client.get("/talks/?q=abc").status_code == 200
