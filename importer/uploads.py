@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from celery import current_app
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -193,10 +193,16 @@ class ProgressRecorder:
 
 def _progress_set(run_id: int, **values) -> None:
     # Read and write in one statement's worth of time; only this run's task writes progress.
-    progress = ImportRun.objects.filter(pk=run_id).values_list("progress", flat=True).first()
-    if progress is None:
-        return
-    ImportRun.objects.filter(pk=run_id).update(progress={**progress, **values, "at": _now()})
+    # Progress is advice for the page: a write that finds the row locked (SQLite without a busy
+    # wait) is skipped, never the import's failure. Its own savepoint keeps the import's
+    # transaction usable.
+    try:
+        with transaction.atomic():
+            progress = ImportRun.objects.filter(pk=run_id).values_list("progress", flat=True).first()
+            if progress is not None:
+                ImportRun.objects.filter(pk=run_id).update(progress={**progress, **values, "at": _now()})
+    except OperationalError as error:
+        logger.warning("import run %s: progress not recorded (%s)", run_id, error)
 
 
 def _queue_error_set(run_id: int, error: str) -> None:

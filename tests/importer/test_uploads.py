@@ -4,7 +4,7 @@ its task through the same services as the commands, with progress and a per-file
 from __future__ import annotations
 
 import datetime as dt
-import time
+import threading
 
 import pytest
 from django.utils import timezone
@@ -184,16 +184,27 @@ def test_upload_needs_files_and_a_known_kind():
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_imports_an_upload_queued_through_redis(real_broker):  # noqa: F811
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
 
     from community.celery import app
 
     group = make_group(slug="prodarch")
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
-        run = import_upload_create(group=group, user=make_user("zhou"), kind="transcripts",
-                                   files=[("2030-03-04.md", talk_day()), ("bad.md", BAD)])
-        deadline = time.monotonic() + 30
-        while ImportRun.objects.get(pk=run.pk).status in ("queued", "running") and time.monotonic() < deadline:
-            time.sleep(0.2)
+    # Wait for the worker's word rather than polling the run: the test database is SQLite's shared
+    # in-memory one, whose table locks would fail the worker's writes while this thread reads.
+    finished = threading.Event()
+
+    def on_postrun(task=None, state=None, **kwargs):
+        if task.name == "importer.import_run_execute":
+            finished.set()
+
+    task_postrun.connect(on_postrun, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
+            run = import_upload_create(group=group, user=make_user("zhou"), kind="transcripts",
+                                       files=[("2030-03-04.md", talk_day()), ("bad.md", BAD)])
+            assert finished.wait(timeout=90), "the worker did not run the import"
+    finally:
+        task_postrun.disconnect(on_postrun)
 
     run.refresh_from_db()
     assert (run.status, [(f["file"], f["status"]) for f in run.files]) == (
