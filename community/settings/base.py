@@ -189,8 +189,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "talk-index-refresh": {"task": "shares.talk_index_refresh", "schedule": 600.0},
 }
 
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# The cache holds the API's throttle counts, failed logins and rendered talks, so every web
+# process must share it: Redis when REDIS_URL is set; `manage.py serve` (`make run`) points
+# CACHE_URL at the embedded Redis for its processes; otherwise each process has its own memory.
+CACHE_URL = env.str("CACHE_URL", REDIS_URL)
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

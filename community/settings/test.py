@@ -13,3 +13,5 @@ STORAGES = {
 LANGUAGE_CODE = "zh-hans"
 # Serve the app's assets from the source folders, as in development (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True
+# Each test starts from an empty cache of its own (tests that need Redis override CACHES).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

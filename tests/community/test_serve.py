@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import redis
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -79,6 +80,12 @@ def test_serve_starts_broker_worker_beat_web_and_ctrl_c_leaves_nothing(tmp_path)
         assert "celery -A community worker" in commands
         assert "celery -A community beat" in commands
         assert "gunicorn community.wsgi" in commands
+        # The web processes share their cache in the embedded Redis (database 1): an API request's
+        # throttle count is kept there, where every gunicorn worker counts.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=30) as response:
+            assert response.status == 200
+        cache = redis.Redis(unix_socket_path=str(tmp_path / "redis.sock"), db=1)
+        assert any(b"throttle_anon" in key for key in cache.keys("*")), cache.keys("*")
         serve.send_signal(signal.SIGINT)
         assert serve.wait(timeout=60) == 0
         time.sleep(0.5)

@@ -101,3 +101,18 @@ def test_production_mode_check_deploy_reports_nothing():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, "django.core.cache.backends.locmem.LocMemCache None"),
+    ({"REDIS_URL": "redis://cache.example:6379/0"}, "django.core.cache.backends.redis.RedisCache redis://cache.example:6379/0"),
+    ({"REDIS_URL": "redis://broker:6379/0", "CACHE_URL": "unix:///srv/var/redis.sock?db=1"},
+     "django.core.cache.backends.redis.RedisCache unix:///srv/var/redis.sock?db=1"),
+])
+def test_cache_is_redis_when_a_url_is_given_else_per_process_memory(env, expected):
+    environ = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CACHE_URL"}}
+    environ.update(DJANGO_SETTINGS_MODULE="community.settings", **env)
+    code = "from django.conf import settings; c = settings.CACHES['default']; print(c['BACKEND'], c.get('LOCATION'))"
+    result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=REPO, env=environ,
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == expected, result.stderr

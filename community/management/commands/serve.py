@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from community.broker import start_embedded_redis
+from community.broker import embedded_cache_url, start_embedded_redis
 
 
 @dataclass
@@ -61,6 +61,9 @@ class Command(BaseCommand):
             if not settings.REDIS_URL:
                 self.stdout.write("Starting the embedded Redis broker (var/redis.sock)…")
                 broker = start_embedded_redis(settings.VAR_DIR)
+                # The web processes share their cache (throttle counts, failed logins) in it too,
+                # in a database of its own; the parts inherit this environment.
+                os.environ.setdefault("CACHE_URL", embedded_cache_url(settings.VAR_DIR))
             for part in parts:
                 self.stdout.write(f"Starting {part.name}: {' '.join(part.argv[2:6])}…")
                 part.start()
