@@ -88,6 +88,21 @@ def test_task_delivered_twice_imports_once(django_capture_on_commit_callbacks):
     assert ImportRun.objects.get().files == run.files
 
 
+def test_task_retries_a_claim_that_finds_the_database_locked(monkeypatch):
+    from celery.exceptions import Retry
+    from django.db import OperationalError
+
+    from importer.tasks import task_import_run_execute
+
+    def locked(**kwargs):
+        raise OperationalError("database table is locked: importer_importrun")
+
+    monkeypatch.setattr("importer.tasks.import_run_execute", locked)
+    with pytest.raises(Retry, match=r"Retry in \d+s: OperationalError"):  # scheduled again, with backoff
+        task_import_run_execute.apply(kwargs={"run_id": 1}, throw=True)
+    assert task_import_run_execute.max_retries == 5
+
+
 def test_execute_of_a_run_that_is_gone_does_nothing():
     assert import_run_execute(run_id=12345) is None
 
