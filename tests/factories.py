@@ -79,6 +79,11 @@ def make_person(group: Group, nickname: str, *, role=MembershipRole.MEMBER, **fi
     return SimpleNamespace(user=user, member=member, membership=membership)
 
 
+# The seven roles of ``make_cast``, for permission matrices: logged out, a member, a member of the
+# other group, the speaker, the group's owner, the other group's admin, site staff.
+ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
+
+
 def make_cast() -> SimpleNamespace:
     """Everyone a permission test needs: a group's speaker, member and owner, a member and an
     admin of another group, and a staff user (``.staff.user``); plus both groups."""

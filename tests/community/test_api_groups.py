@@ -8,14 +8,12 @@ from rest_framework.authtoken.models import Token
 
 from community.models import DEFAULT_ANNOUNCEMENT, AuditEntry, Group, MembershipStatus
 from community.selectors import seats_of_group
-from tests.factories import client_for, make_cast, make_group, make_membership, make_user
+from tests.factories import ROLES, client_for, make_cast, make_group, make_membership, make_user
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 LIST = reverse("api:group-list")
 DETAIL = reverse("api:group-detail", kwargs={"slug": "prodarch"})
-
 
 
 def group_json(group: Group, **seats) -> dict:

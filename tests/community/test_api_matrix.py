@@ -15,11 +15,10 @@ from django.test import Client
 from django.urls import reverse
 
 from community.models import Flag, FlagRule, Group, Member, MemberMerge
-from tests.factories import make_cast, make_member, make_membership
+from tests.factories import ROLES, make_cast, make_member, make_membership
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 ADMINS = {"admin", "staff"}
 MEMBERS = {"member", "speaker", "admin", "staff"}
 LOGGED_IN = set(ROLES) - {"anonymous"}

@@ -19,14 +19,12 @@ from community.models import (
     NameSource,
     RecordedDay,
 )
-from tests.factories import at, client_for, make_cast, make_group, make_member, make_membership, make_message
+from tests.factories import ROLES, at, client_for, make_cast, make_group, make_member, make_membership, make_message
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 LIST = reverse("api:member-list")
 MERGE = reverse("api:member-merge", kwargs={"slug": "prodarch"})
-
 
 
 def make_name(member, name, *, group=None, source=NameSource.HEADER, **fields):

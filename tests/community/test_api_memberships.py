@@ -8,13 +8,11 @@ from django.test import Client
 from django.urls import reverse
 
 from community.models import MembershipPeriod, MembershipRole, MembershipStatus
-from tests.factories import at, client_for, make_cast, make_membership, make_user
+from tests.factories import ROLES, at, client_for, make_cast, make_membership, make_user
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 URL = reverse("api:membership-list")
-
 
 
 @pytest.fixture

@@ -10,13 +10,11 @@ from django.urls import reverse
 from community.api.messages import messages_of_groups
 from community.filters import MessageFilter
 from community.models import Message, MessageKind, StoredImage
-from tests.factories import at, client_for, make_cast, make_group, make_message
+from tests.factories import ROLES, at, client_for, make_cast, make_group, make_message
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 URL = reverse("api:message-list")
-
 
 
 @pytest.fixture

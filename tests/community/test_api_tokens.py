@@ -10,15 +10,13 @@ from rest_framework.authtoken.models import Token
 
 from community.api.tokens import api_token_create
 from community.models import AuditEntry
-from tests.factories import client_for, make_cast, make_user
+from tests.factories import ROLES, client_for, make_cast, make_user
 from tests.pages import html_without_tokens
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 MAY_HOLD = {"admin", "other_admin", "staff"}
 URL = reverse("api_token")
-
 
 
 @pytest.fixture

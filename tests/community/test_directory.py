@@ -13,7 +13,6 @@ from tests.pages import html_without_tokens
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 URL = reverse("member_directory", kwargs={"group_slug": "prodarch"})
 MEMBER_COLUMNS = ["nickname", "name", "company", "city", "role", "last-message", "shares-given", "sign-ins"]
 ADMIN_COLUMNS = ["nickname", "name", "company", "city", "role", "status", "wechat", "last-message", "days-silent",
@@ -23,7 +22,6 @@ ADMIN_COLUMNS = ["nickname", "name", "company", "city", "role", "status", "wecha
 @pytest.fixture
 def world():
     return make_cast()
-
 
 
 class _Table(HTMLParser):

@@ -6,13 +6,11 @@ import pytest
 
 from community.flags import group_flags_evaluate
 from community.models import Flag, RecordedDay
-from tests.factories import at, client_for, make_cast, make_membership
+from tests.factories import ROLES, at, client_for, make_cast, make_membership
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 ALLOWED = {"admin", "staff"}
-
 
 
 @pytest.fixture

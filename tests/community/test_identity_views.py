@@ -15,6 +15,7 @@ from community.models import Member, MemberMerge, Membership, Message, Name, Nam
 from community.names import normalize_name
 from shares.models import Share, SignIn
 from tests.factories import (
+    ROLES,
     at,
     client_for,
     make_cast,
@@ -27,10 +28,8 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 ALLOWED = {"admin", "staff"}
 LOGIN = "/accounts/login/?next="
-
 
 
 def url(view, **kwargs):

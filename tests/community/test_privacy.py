@@ -29,12 +29,21 @@ from community.models import (
 from community.names import normalize_name
 from community.privacy import member_data_export, member_erase
 from shares.models import Share, SignIn
-from tests.factories import at, client_for, make_cast, make_member, make_message, make_person, make_share, make_sign_in
+from tests.factories import (
+    ROLES,
+    at,
+    client_for,
+    make_cast,
+    make_member,
+    make_message,
+    make_person,
+    make_share,
+    make_sign_in,
+)
 from tests.pages import html_without_tokens
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 NICK = "王芳-云汇支付-架构"
 ERASED = "已注销成员 #{}"
 
@@ -70,7 +79,6 @@ def cast():
                                share_topic="对账", status=ApplicationStatus.ACCEPTED, member=wang,
                                created_at=at("2017-12-30", "12:00"))
     return cast
-
 
 
 def url(member, action: str = "") -> str:

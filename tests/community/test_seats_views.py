@@ -18,15 +18,13 @@ from community.models import (
     RecordedDay,
 )
 from shares.models import Share
-from tests.factories import at, client_for, make_cast, make_membership
+from tests.factories import ROLES, at, client_for, make_cast, make_membership
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 # Admin pages: anonymous → login, non-admins → 403, the group's admins and staff → 200.
 ADMIN_ONLY = {"anonymous": 302, "member": 403, "outsider": 403, "speaker": 403, "admin": 200, "other_admin": 403,
               "staff": 200}
-
 
 
 @pytest.fixture

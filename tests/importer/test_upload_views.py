@@ -12,20 +12,18 @@ from django.urls import reverse
 
 from community.models import Message
 from importer.models import ImportRun, ImportStatus, UploadedFile
-from tests.factories import client_for, make_cast, make_group
+from tests.factories import ROLES, client_for, make_cast, make_group
 from tests.importer.test_services import talk_day, transcript
 from tests.importer.test_uploads import BAD, broker_down  # noqa: F401 — a fixture
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 ALLOWED = {"admin", "staff"}
 
 
 @pytest.fixture
 def cast():
     return make_cast()
-
 
 
 def md(name: str, data: bytes) -> SimpleUploadedFile:

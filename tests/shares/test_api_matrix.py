@@ -13,11 +13,9 @@ from django.utils import timezone
 from community.models import Visibility
 from importer.models import ImportRun
 from shares.models import Share, ShareRevision, ShareStatus, SignIn
-from tests.factories import at, client_for, make_cast, make_share, make_sign_in
+from tests.factories import ROLES, at, client_for, make_cast, make_share, make_sign_in
 
 pytestmark = pytest.mark.django_db
-
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 
 
 def statuses(anonymous, member, outsider, speaker, admin, other_admin, staff) -> dict[str, int]:
@@ -41,7 +39,6 @@ EXPECTED = {
     ("GET", "api:import-run-detail"): statuses(403, 404, 404, 404, 200, 404, 200),
 }
 ENDPOINTS = list(EXPECTED)
-
 
 
 def make_scene() -> SimpleNamespace:

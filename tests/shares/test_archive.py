@@ -15,6 +15,7 @@ from community.models import Message, MessageKind, Name, NameSource, RecordedDay
 from shares.archive import PARAGRAPH_GAP, is_http_url, talk_blocks, text_html
 from shares.models import TalkMessage, TalkPart
 from tests.factories import (
+    ROLES,
     at,
     client_for,
     make_cast,
@@ -26,7 +27,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 LOGIN = "/accounts/login/?next="
 DAY = "2018-05-20"
 
@@ -34,7 +34,6 @@ DAY = "2018-05-20"
 @pytest.fixture
 def world():
     return make_cast()
-
 
 
 def talk_url(share):

@@ -17,14 +17,12 @@ from tests.factories import at, client_for, make_cast, make_member, make_members
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 LIST = "/talks/"
 
 
 @pytest.fixture
 def world():
     return make_cast()
-
 
 
 def talk(group, speaker, topic, texts=(), *, start=None, visibility=Visibility.PUBLIC, part=TalkPart.TALK, **fields):

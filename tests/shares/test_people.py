@@ -12,6 +12,7 @@ from django.urls import reverse
 from community.models import Group, MembershipRole, MembershipStatus, Name, NameSource, RecordedDay, Visibility
 from shares.people import activity_range, day_series, month_series, offset_stretches
 from tests.factories import (
+    ROLES,
     at,
     client_for,
     make_cast,
@@ -24,7 +25,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 LOGIN = "/accounts/login/?next="
 SVG = "{http://www.w3.org/2000/svg}"
 ACTIVITY = reverse("group_activity", kwargs={"group_slug": "prodarch"})
@@ -33,7 +33,6 @@ ACTIVITY = reverse("group_activity", kwargs={"group_slug": "prodarch"})
 @pytest.fixture
 def world():
     return make_cast()
-
 
 
 def profile_url(member):

@@ -12,11 +12,10 @@ from community.models import Visibility
 from shares.models import Share, SharePreferredDate, ShareRevision, ShareStatus
 from shares.selectors import announcement_text, week_schedule_text
 from shares.services import share_edit, share_register, share_schedule
-from tests.factories import SHANGHAI, client_for, make_cast
+from tests.factories import ROLES, SHANGHAI, client_for, make_cast
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 LOGIN = "/accounts/login/?next="
 
 
@@ -32,7 +31,6 @@ def world():
                                  preferred_days=[today() + dt.timedelta(days=7)], by=world.speaker.user)
     share_schedule(share=world.share, day=today() + dt.timedelta(days=7), by=world.admin.user)
     return world
-
 
 
 def url(name, world, **kwargs):

@@ -7,14 +7,12 @@ from django.urls import reverse
 
 from community.models import MessageKind, StoredImage, Visibility
 from shares.models import TalkMessage, TalkPart
-from tests.factories import at, client_for, make_cast, make_message, make_share
+from tests.factories import ROLES, at, client_for, make_cast, make_message, make_share
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 ORIGINAL = "http://static.example.org/img/2018/20180520_193139.png"
-
 
 
 def image_message(share, time="19:31", *, stored: bool):

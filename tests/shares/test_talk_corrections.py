@@ -14,13 +14,12 @@ from importer.services import Source, transcripts_import
 from shares import services
 from shares.models import Origin, Share, ShareRevision, ShareStatus, SignIn, TalkMessage, TalkPart
 from shares.services import TalkFound, talk_boundaries_set, talk_delete, talk_restore, talks_import_day
-from tests.factories import at, client_for, make_cast, make_message, make_share, make_sign_in
+from tests.factories import ROLES, at, client_for, make_cast, make_message, make_share, make_sign_in
 
 from ..importer.test_services import ANNOUNCE, transcript
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 LOGIN = "/accounts/login/?next="
 DAY = "2030-03-04"
 SPEAKER = "周明远-云汇支付-产品-杭州"
@@ -31,7 +30,6 @@ PART = "第{}部分：跨境收单的清算链路和结算周期说明，包括�
 @pytest.fixture
 def world():
     return make_cast()
-
 
 
 def record(*extra: tuple[str, str, str]) -> bytes:

@@ -19,11 +19,10 @@ from shares.export import (
     yaml_string,
 )
 from shares.models import Share, TalkMessage, TalkPart
-from tests.factories import at, client_for, make_cast, make_message, make_share, make_sign_in
+from tests.factories import ROLES, at, client_for, make_cast, make_message, make_share, make_sign_in
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 DAY = "2018-05-20"
 SPEAKER = "李东衡-关天数据-产品-上海"
 MEMBER = "王芳-云汇支付-架构"
@@ -32,7 +31,6 @@ MEMBER = "王芳-云汇支付-架构"
 @pytest.fixture
 def world():
     return make_cast()
-
 
 
 def export_url(share, slug=None):

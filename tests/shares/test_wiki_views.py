@@ -9,6 +9,7 @@ from community.models import Visibility
 from shares.models import SchedulePage, SchedulePageRevision, Share, ShareRevision
 from shares.services import share_edit
 from shares.wiki import DEFAULT_SCHEDULE_PAGE, schedule_page_edit, schedule_page_get_or_create
+from tests.factories import ROLES
 from tests.shares import test_schedule_views
 from tests.shares.test_schedule_views import LOGIN, client_for, outcome, url
 
@@ -18,7 +19,6 @@ pytestmark = pytest.mark.django_db
 # an admin of another group, staff; the share registered (version 1) and scheduled (version 2).
 world = test_schedule_views.world
 
-ROLES = ["anonymous", "member", "outsider", "speaker", "admin", "other_admin", "staff"]
 ADMINS = {"admin", "staff"}
 
 
