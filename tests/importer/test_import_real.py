@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 import pytest
 
 from community.models import Member, Membership, Message
+from importer.evaluation import day_text, gold_talks, read_write_ups
 from importer.services import transcript_sources, transcripts_import
+from importer.transcript import read_transcript
 from shares.models import Share, ShareStatus
-
-from .test_detection_corpus import gold_talks
 
 pytestmark = pytest.mark.django_db
 
@@ -76,15 +77,26 @@ def test_seed_2017_unannounced_talk_with_sign_ins(shared_dir):
 
 
 @pytest.mark.slow
-def test_corpus_import_finds_a_share_on_curated_talk_days(shared_dir, capsys):
-    result = transcripts_import(group_slug="proddev", sources=transcript_sources([shared_dir / "corpus" / "proddev"]))
-    assert result.ok, result.errors
-    gold = gold_talks()
-    share_days = set(Share.objects.values_list("day", flat=True))
-    found = sorted(day for day in gold if day in share_days)
-    extra = sorted(day for day in share_days if day not in gold)
+def test_corpus_import_finds_a_share_on_curated_talks_of_both_groups(shared_dir, capsys):
+    corpus = shared_dir / "corpus"
+    names = {"proddev": "支付产品技术交流群", "prodarch": "支付产品架构交流群"}
+    days = defaultdict(list)
+    for slug, name in names.items():
+        paths = sorted((corpus / slug).glob("*.markdown"))
+        result = transcripts_import(group_slug=slug, group_name=name, sources=transcript_sources(paths))
+        assert result.ok, result.errors
+        for path in paths:
+            transcript = read_transcript(path)
+            days[transcript.day].append(day_text(slug, transcript.day, transcript.messages))
+    gold, left_out = gold_talks(read_write_ups(corpus / "curated"), days)
+    share_days = set(Share.objects.values_list("group__slug", "day"))
+    found = [g for g in gold if (g.group, g.day) in share_days]
+    gold_days = {(g.group, g.day) for g in gold}
+    extra = sorted(key for key in share_days if key not in gold_days)
     recall = len(found) / len(gold)
     with capsys.disabled():
-        print(f"\ncorpus: {len(found)}/{len(gold)} curated talk days have a share (recall {recall:.2f}); "
-              f"{len(extra)} shares on days without a write-up: {', '.join(d.isoformat() for d in extra)}")
+        print(f"\ncorpus: {len(found)}/{len(gold)} curated talks have a share on their day in their group "
+              f"(recall {recall:.2f}; {len(left_out)} write-ups left out); {len(extra)} shares on days without a "
+              f"write-up: {', '.join(f'{slug} {day}' for slug, day in extra)}")
+    assert {g.group for g in gold} == set(names)
     assert recall >= 0.9
