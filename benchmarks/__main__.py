@@ -15,13 +15,14 @@ import signal
 import sys
 import time
 
-from . import Figure, archive_pages, import_speed, load, rules_speed
+from . import Figure, archive_pages, corpus, import_speed, load, rules_speed
 
 BENCHMARKS = {
     "import": "first import, re-import of unchanged files, peak memory, linearity (importer.services)",
     "archive": "talk page (1,500 messages), archive list and search over the imported 100k (shares.search)",
     "rules": "group rules over 1k/100k and 10k memberships/1M messages: seconds and queries (community.flags)",
     "load": "wrk, 50 connections, against gunicorn: archive, a talk page and the shares API (req/s, p95, errors)",
+    "corpus": "the real corpus (../shared/corpus): import speed, and the record against the curated write-ups",
 }
 DEFAULT_SIZES = "10k,100k"
 
@@ -137,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
                              emit=emit, log=log)
         if "archive" in selected:
             archive_pages.run(sizes=given, repeat=args.repeat, database=args.database, emit=emit, log=log)
+        if "corpus" in selected:
+            corpus.run(database=args.database, repeat=args.repeat, emit=emit, log=log, out=sys.stdout)
         if "rules" in selected:
             rules_speed.run(database=args.database, repeat=args.repeat, emit=emit, log=log)
         if "load" in selected and args.only != "load" and not shutil.which("wrk"):
