@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from .models import ImportedFile, ImportKind, ImportRun, ImportStatus, UploadedFile
+from .models import ImportedFile, ImportKind, ImportRun, ImportStatus, RunChange, UploadedFile
 from .services import import_run_undo
 
 
@@ -38,6 +38,22 @@ class UploadedFileAdmin(admin.ModelAdmin):
 
     list_display = ["name", "run", "size"]
     fields = ["run", "position", "name", "size"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RunChange)
+class RunChangeAdmin(admin.ModelAdmin):
+    """What each run created, changed or removed (what undoing it puts back); read-only."""
+
+    list_display = ["run", "action", "table", "row_id"]
+    list_filter = ["action", "table"]
+    fields = ["run", "action", "table", "row_id", "before"]
     readonly_fields = fields
 
     def has_add_permission(self, request):

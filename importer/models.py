@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from community.models import Group
 
@@ -97,3 +101,46 @@ class UploadedFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ExactJSONEncoder(DjangoJSONEncoder):
+    """Django's encoder, but moments keep their microseconds (Django's cuts them to milliseconds):
+    a row put back by undo must be the row as it was."""
+
+    def default(self, o):
+        if isinstance(o, dt.datetime | dt.time):
+            return o.isoformat()
+        return super().default(o)
+
+
+class RunChangeAction(models.TextChoices):
+    CREATED = "created", pgettext_lazy("what a run did to a row", "created")
+    UPDATED = "updated", pgettext_lazy("what a run did to a row", "changed")
+    DELETED = "deleted", pgettext_lazy("what a run did to a row", "removed")
+
+
+class RunChange(models.Model):
+    """A row an import run created, or changed or removed (kept as it was before): what undoing
+    the run deletes or puts back (``importer.journal``).
+
+    Rows the run created in bulk on the hot path (messages, names, members, shares, sign-ins)
+    are found by their ``import_run`` column instead; this table holds everything else."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="changes")
+    table = models.CharField(max_length=100, help_text=_("app_label.model_name"))
+    row_id = models.BigIntegerField()
+    action = models.CharField(max_length=7, choices=RunChangeAction.choices)
+    # The row's fields as they were before the run (Django's serializer's form); empty for "created".
+    before = models.JSONField(default=dict, blank=True, encoder=ExactJSONEncoder)
+
+    class Meta:
+        ordering = ["run", "id"]
+        verbose_name = _("change made by an import run")
+        verbose_name_plural = _("changes made by import runs")
+        constraints = [
+            # The first image of a row is the one undo restores: later changes by the same run keep it.
+            models.UniqueConstraint(fields=["run", "table", "row_id"], name="run_change_one_per_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id}: {self.action} {self.table} #{self.row_id}"
