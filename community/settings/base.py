@@ -9,14 +9,17 @@ from django.core.exceptions import ImproperlyConfigured
 
 from community.broker import broker_urls, crontab_from_text
 from community.env import env
-from community.settings.safety import INSECURE_SECRET_KEY
+from community.settings.safety import generated_secret_key
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env.str("VAR_DIR", str(BASE_DIR / "var")))
 
 DJANGO_ENV = env.str("DJANGO_ENV", "development")
-SECRET_KEY = env.str("SECRET_KEY", INSECURE_SECRET_KEY)
-DEBUG = env.bool("DEBUG", True)
+# From the environment; otherwise (development, `make run`) a key of this installation's own,
+# generated once into var/secret-key. Production takes it from the environment only.
+SECRET_KEY = env.str("SECRET_KEY") or ("" if DJANGO_ENV == "production" else generated_secret_key(VAR_DIR))
+# Off unless a developer asks for it (DEBUG=1): tracebacks and the URLconf are for them only.
+DEBUG = env.bool("DEBUG", False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
 
