@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.urls import reverse
 
 from .models import (
     Application,
@@ -18,10 +19,23 @@ from .models import (
     RuleEvaluation,
     StoredImage,
 )
-from .security import ThrottledAdminAuthenticationForm
+from .security import ThrottledAdminAuthenticationForm, ThrottledPasswordChangeView
 
 # The admin's login says when login is locked (throttling itself is in the authentication backend).
 admin.site.login_form = ThrottledAdminAuthenticationForm
+
+
+def _password_change(request, extra_context=None):
+    """The admin's own password change page (AdminSite.password_change), with the site's throttled
+    form: a wrong old password counts as a failed login here too."""
+    request.current_app = admin.site.name
+    return ThrottledPasswordChangeView.as_view(
+        success_url=reverse("admin:password_change_done", current_app=admin.site.name),
+        extra_context={**admin.site.each_context(request), **(extra_context or {})},
+    )(request)
+
+
+admin.site.password_change = _password_change
 
 
 @admin.register(Group)

@@ -34,6 +34,7 @@ from .models import (
     RuleEvaluation,
 )
 from .permissions import GroupAccess, is_group_admin
+from .security import application_throttle, client_ip, too_many_applications_message
 from .selectors import flags_of_group, nickname_reminders_due, seats_of_group
 from .services import application_decline, application_submit
 
@@ -177,20 +178,29 @@ def audit(request, group_slug: str):
 
 
 def apply(request, group_slug: str):
-    """The public application form for a seat in the group."""
+    """The public application form for a seat in the group: at most APPLICATIONS_PER_IP_PER_HOUR
+    applications from one address, then 429 with the form and when to try again."""
     group = get_object_or_404(Group, slug=group_slug)
     form = ApplicationForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                application_submit(group=group, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error("wechat_id" if error.code == "already_waiting" else None, error)
+        throttle, ip = application_throttle(), client_ip(request)
+        receipt = throttle.reserve(ip)
+        if receipt is None:
+            form.add_error(None, too_many_applications_message(throttle.wait(ip)))
+            status = 429
         else:
-            return render(request, "community/seats/applied.html", {"group": group})
+            try:
+                with transaction.atomic():
+                    application_submit(group=group, **form.cleaned_data)
+            except ValidationError as error:
+                throttle.release(receipt)
+                form.add_error("wechat_id" if error.code == "already_waiting" else None, error)
+            else:
+                return render(request, "community/seats/applied.html", {"group": group})
     return render(request, "community/seats/apply.html", {
         "group": group, "form": form, "seats": seats_of_group(group=group),
-    })
+    }, status=status)
 
 
 @login_required

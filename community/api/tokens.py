@@ -42,3 +42,16 @@ def api_token_revoke(*, user) -> bool:
     if revoked:
         AuditEntry.objects.create(actor=user, action="api_token_revoked", target=user.get_username())
     return revoked
+
+
+@transaction.atomic
+def api_token_revoke_for_password_change(*, user) -> bool:
+    """``user``'s token deleted because their password changed: a token must not outlive the
+    password its holder logged in with to get it. Audited with the cause and no actor (whoever set
+    the password — the user, a reset link, an operator — is not known here). False when there was
+    none."""
+    revoked = Token.objects.filter(user=user).delete()[0] > 0
+    if revoked:
+        AuditEntry.objects.create(actor=None, action="api_token_revoked", target=user.get_username(),
+                                  details={"cause": "password_changed"})
+    return revoked

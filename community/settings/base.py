@@ -9,14 +9,17 @@ from django.core.exceptions import ImproperlyConfigured
 
 from community.broker import broker_urls, crontab_from_text
 from community.env import env
-from community.settings.safety import INSECURE_SECRET_KEY
+from community.settings.safety import generated_secret_key
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env.str("VAR_DIR", str(BASE_DIR / "var")))
 
 DJANGO_ENV = env.str("DJANGO_ENV", "development")
-SECRET_KEY = env.str("SECRET_KEY", INSECURE_SECRET_KEY)
-DEBUG = env.bool("DEBUG", True)
+# From the environment; otherwise (development, `make run`) a key of this installation's own,
+# generated once into var/secret-key. Production takes it from the environment only.
+SECRET_KEY = env.str("SECRET_KEY") or ("" if DJANGO_ENV == "production" else generated_secret_key(VAR_DIR))
+# Off unless a developer asks for it (DEBUG=1): tracebacks and the URLconf are for them only.
+DEBUG = env.bool("DEBUG", False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -40,6 +43,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # First of all that might read the body: a body over REQUEST_BODY_MAX_BYTES is refused unread.
+    "community.security.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "community.security.NullCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -66,12 +71,18 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
 # Login throttling against password guessing (community.security): failures counted in the
-# default cache per username (any address) and per address (any username).
+# default cache per username and address together, and per address (any username); a wrong old
+# password on the password change page counts as a failed login.
 AUTHENTICATION_BACKENDS = ["community.security.ThrottledModelBackend"]
-LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", 5)
-LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", 20)
-LOGIN_FAILURE_WINDOW = 15 * 60
-LOGIN_LOCK_SECONDS = 15 * 60
+if env.is_set("LOGIN_FAILURES_PER_USERNAME"):
+    raise ImproperlyConfigured("LOGIN_FAILURES_PER_USERNAME is gone: logins are locked per username and address "
+                               "together (LOGIN_FAILURES_PER_USERNAME_AND_IP) and per address (LOGIN_FAILURES_PER_IP).")
+LOGIN_FAILURES_PER_USERNAME_AND_IP = env.int("LOGIN_FAILURES_PER_USERNAME_AND_IP", 5)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", 50)
+LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+LOGIN_LOCK_MINUTES = env.int("LOGIN_LOCK_MINUTES", 15)
+# The public application form (/g/SLUG/apply/): applications accepted from one address in an hour.
+APPLICATIONS_PER_IP_PER_HOUR = env.int("APPLICATIONS_PER_IP_PER_HOUR", 5)
 # Behind the TLS proxy (production), the client's address is the one the proxy appended to
 # X-Forwarded-For; REMOTE_ADDR is the proxy's.
 LOGIN_THROTTLE_BEHIND_PROXY = False
@@ -255,5 +266,10 @@ IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", 40_000_000)  # larger is refused 
 IMAGE_MAX_WIDTH = env.int("IMAGE_MAX_WIDTH", 1280)  # stored copies are resized to this width at most
 # A folder of a year's images holds more files than Django's default of 100 per request.
 DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", 2000)
+# A request whose Content-Length is larger is refused with 413 before its body is read: the
+# largest upload allowed, plus Django's limit on the other fields and 1 KB of part headers per file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, named here for the sum below
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", max(IMPORT_REQUEST_MAX_BYTES, IMAGE_REQUEST_MAX_BYTES)
+                                 + DATA_UPLOAD_MAX_MEMORY_SIZE + 1024 * DATA_UPLOAD_MAX_NUMBER_FILES)
 # Uploads that could not be queued (broker down) or whose worker died are queued again.
 CELERY_BEAT_SCHEDULE["import-runs-resume"] = {"task": "importer.import_runs_resume", "schedule": 300.0}

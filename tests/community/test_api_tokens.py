@@ -1,8 +1,11 @@
 """API tokens: the page /accounts/token/ where staff and a group's admins create (seen once),
 and revoke their own token; a token client gets exactly what the session client gets; staff
-manage tokens in the admin."""
+manage tokens in the admin; a new password revokes the user's token."""
+
+import re
 
 import pytest
+from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
@@ -138,3 +141,84 @@ def test_token_admin_lists_tokens_for_staff(cast):
 
     assert response.status_code == 200
     assert cast.admin.user.username in response.content.decode()
+
+
+# A token dies with the password its holder had: however the password changes.
+
+
+def _token_works(key: str) -> bool:
+    return Client(headers={"authorization": f"Token {key}"}).get(reverse("api:group-list")).status_code == 200
+
+
+def _revocations() -> list:
+    return list(AuditEntry.objects.filter(action="api_token_revoked").values_list("actor", "target", "details"))
+
+
+def test_token_is_revoked_when_its_user_changes_the_password(cast, django_capture_on_commit_callbacks):
+    user = cast.admin.user
+    key = api_token_create(user=user).key
+    client = Client()
+    client.force_login(user)
+    assert _token_works(key) is True
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_change"), {
+            "old_password": "pw-for-tests-1", "new_password1": "huangpu-2019-li", "new_password2": "huangpu-2019-li"})
+
+    assert (response.status_code, Token.objects.count(), _token_works(key)) == (302, 0, False)
+    assert _revocations() == [(None, user.username, {"cause": "password_changed"})]
+
+
+def test_token_is_revoked_by_a_completed_password_reset(cast, django_capture_on_commit_callbacks):
+    user = cast.admin.user
+    user.email = "admin@example.com"
+    user.save()
+    key = api_token_create(user=user).key
+    client = Client()
+    client.post(reverse("password_reset"), {"email": "admin@example.com"})
+    link = re.search(r"http://testserver(/accounts/reset/[^/\s]+/[^/\s]+/)", mail.outbox[0].body).group(1)
+    form_url = client.get(link)["Location"]
+    assert Token.objects.count() == 1  # asking for the link changes nothing
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(form_url, {"new_password1": "huangpu-2019-li", "new_password2": "huangpu-2019-li"})
+
+    assert (response.status_code, Token.objects.count(), _token_works(key)) == (302, 0, False)
+    assert _revocations() == [(None, user.username, {"cause": "password_changed"})]
+
+
+def test_token_is_revoked_when_an_operator_sets_the_password_in_the_admin(cast, django_capture_on_commit_callbacks):
+    user = cast.admin.user
+    key = api_token_create(user=user).key
+    operator = make_user(staff=True)
+    operator.is_superuser = True
+    operator.save()
+    client = Client()
+    client.force_login(operator)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:auth_user_password_change", args=[user.pk]), {
+            "password1": "huangpu-2019-li", "password2": "huangpu-2019-li", "usable_password": "true"})
+
+    user.refresh_from_db()
+    assert (response.status_code, user.check_password("huangpu-2019-li")) == (302, True)
+    assert (Token.objects.count(), _token_works(key)) == (0, False)
+
+
+def test_token_survives_saves_that_keep_the_password(cast, settings):
+    # Only a new password revokes: not a login, not an edit of the user, not the stronger hash
+    # Django stores when it meets a password hashed by an older hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher",
+                                 "django.contrib.auth.hashers.MD5PasswordHasher"]
+    user = cast.admin.user
+    assert user.password.startswith("md5$")
+    key = api_token_create(user=user).key
+
+    client = Client()
+    assert client.login(username=user.username, password="pw-for-tests-1") is True
+    user.refresh_from_db()
+    user.email = "admin@example.com"
+    user.save()
+
+    assert user.password.startswith("pbkdf2_sha256$")
+    assert (Token.objects.count(), _token_works(key), _revocations()) == (1, True, [])

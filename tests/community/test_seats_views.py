@@ -7,6 +7,7 @@ import io
 import pytest
 from django.test import Client
 
+from community import seats_views
 from community.flags import flag_approve, group_flags_evaluate
 from community.models import (
     Application,
@@ -17,6 +18,7 @@ from community.models import (
     NicknameReminder,
     RecordedDay,
 )
+from community.security import ApplicationThrottle
 from shares.models import Share
 from tests.factories import ROLES, at, client_for, make_cast, make_membership
 
@@ -186,6 +188,77 @@ def test_apply_with_missing_fields_writes_nothing(cast):
     response = Client().post("/g/prodarch/apply/", {"name": "郑十"}, HTTP_ACCEPT_LANGUAGE="en")
     assert set(response.context["form"].errors) == {"company", "position", "wechat_id", "share_topic"}
     assert Application.objects.count() == 0
+
+
+class Clock:
+    def __init__(self, now: float = 1_700_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(seats_views, "application_throttle", lambda: ApplicationThrottle(clock=clock))
+    return clock
+
+
+def application_from(ip: str, n: int, **headers):
+    return Client(REMOTE_ADDR=ip).post("/g/prodarch/apply/", {**APPLICATION, "wechat_id": f"applicant{n}"}, **headers)
+
+
+TOO_MANY = "Too many applications from your address. Try again in 60 minutes."
+
+
+def test_thirty_applications_from_one_address_in_a_burst_make_five(cast, clock):
+    responses = [application_from("198.51.100.9", n, HTTP_ACCEPT_LANGUAGE="en") for n in range(30)]
+
+    assert [r.status_code for r in responses] == [200] * 5 + [429] * 25
+    assert {r.templates[0].name for r in responses[:5]} == {"community/seats/applied.html"}
+    refused = responses[5]
+    assert (refused.templates[0].name, refused.context["form"].non_field_errors()) == (
+        "community/seats/apply.html", [TOO_MANY])
+    assert Application.objects.count() == 5
+
+
+def test_the_limit_is_per_address_and_an_hour_long(cast, clock):
+    for n in range(5):
+        application_from("198.51.100.9", n)
+    clock.now += 30 * 60
+    assert [application_from(ip, 10 + n).status_code for n, ip in enumerate(["198.51.100.9", "203.0.113.50"])] == [
+        429, 200]
+    refused = application_from("198.51.100.9", 20, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.context["form"].non_field_errors() == [
+        "Too many applications from your address. Try again in 30 minutes."]
+    clock.now += 30 * 60
+    assert application_from("198.51.100.9", 21).status_code == 200
+    assert Application.objects.count() == 7
+
+
+def test_the_refusal_is_in_the_visitors_language(cast, clock):
+    for n in range(5):
+        application_from("198.51.100.9", n)
+    refused = application_from("198.51.100.9", 5)  # no Accept-Language: the site's Chinese
+    assert refused.status_code == 429
+    assert "来自你的地址的申请过多，请 60 分钟后再试。" in refused.content.decode()
+
+
+def test_forms_refused_for_their_content_do_not_count(cast, clock):
+    client = Client(REMOTE_ADDR="198.51.100.9")
+    for _ in range(5):
+        client.post("/g/prodarch/apply/", {"name": "郑十"})  # incomplete
+    client.post("/g/prodarch/apply/", APPLICATION)
+    for _ in range(5):
+        client.post("/g/prodarch/apply/", APPLICATION)  # already waiting
+    assert [application_from("198.51.100.9", n).status_code for n in range(5)] == [200, 200, 200, 200, 429]
+    assert Application.objects.count() == 5
+
+
+def test_the_number_is_a_setting(cast, clock, settings):
+    settings.APPLICATIONS_PER_IP_PER_HOUR = 2
+    assert [application_from("198.51.100.9", n).status_code for n in range(3)] == [200, 200, 429]
 
 
 def test_accepting_creates_a_pending_membership_and_registers_the_share(cast):

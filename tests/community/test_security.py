@@ -165,3 +165,74 @@ def test_a_null_character_in_parameters_is_a_clear_400_not_a_server_error(client
     assert (page.status_code, page.content.decode()) == (400, "Null characters are not allowed in the request's parameters.")
     assert (form.status_code, key.status_code) == (400, 400)
     assert client.get("/talks/?q=abc").status_code == 200
+
+
+# --- Request size ---
+
+
+class Body:
+    """A request body that counts the reads: refused requests must not be read at all."""
+
+    def __init__(self, data: bytes = b""):
+        self.data, self.reads = data, 0
+
+    def read(self, size: int = -1) -> bytes:
+        self.reads += 1
+        chunk, self.data = (self.data, b"") if size is None or size < 0 else (self.data[:size], self.data[size:])
+        return chunk
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+
+def post_declaring(client: Client, path: str, length: int, data: bytes = b"", **headers):
+    body = Body(data)
+    # The body and its headers given as the WSGI server gives them (the client sets them only for data it holds).
+    response = client.generic("POST", path, CONTENT_TYPE="multipart/form-data; boundary=BoUnDaRy",
+                              CONTENT_LENGTH=str(length), **{"wsgi.input": body}, **headers)
+    return response, body
+
+
+def test_the_body_limit_is_the_largest_upload_plus_room_for_the_other_fields(settings):
+    assert settings.REQUEST_BODY_MAX_BYTES == (
+        max(settings.IMPORT_REQUEST_MAX_BYTES, settings.IMAGE_REQUEST_MAX_BYTES)
+        + settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1024 * settings.DATA_UPLOAD_MAX_NUMBER_FILES
+    ) == 200 * 1024 * 1024 + 2_621_440 + 2_048_000
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(settings):
+    # A 10 GB upload on the image page: refused on its Content-Length, nothing read, nothing stored.
+    from importer.models import ImportRun
+
+    cast = make_cast()
+    client = Client()
+    client.force_login(cast.admin.user)
+    response, body = post_declaring(client, "/g/prodarch/imports/images/", 10 * 1024**3, HTTP_ACCEPT_LANGUAGE="en")
+    assert (response.status_code, response["Content-Type"], response.content.decode()) == (
+        413, "text/plain; charset=utf-8", "This request is 10.0\xa0GB: the largest accepted is 204.5\xa0MB.")
+    assert (body.reads, ImportRun.objects.count()) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_the_body_limit_refuses_one_byte_over_and_passes_the_limit_itself(settings):
+    settings.REQUEST_BODY_MAX_BYTES = 100
+    form = b"username=wangfang&password=" + b"x" * 73
+    assert len(form) == 100
+    results = []
+    for data in (form, form + b"x"):
+        body = Body(data)
+        response = Client().generic("POST", "/accounts/login/", CONTENT_TYPE="application/x-www-form-urlencoded",
+                                    CONTENT_LENGTH=str(len(data)), **{"wsgi.input": body})
+        results.append((response.status_code, body.reads > 0))
+    assert results == [(200, True), (413, False)]
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_limit_on_the_api_is_a_json_413_in_the_visitors_language():
+    english, _body = post_declaring(Client(), "/api/members/merge/", 300 * 1024**2, HTTP_ACCEPT_LANGUAGE="en")
+    chinese, body = post_declaring(Client(), "/api/members/merge/", 300 * 1024**2)
+    assert (english.status_code, english.json()) == (
+        413, {"detail": "This request is 300.0\xa0MB: the largest accepted is 204.5\xa0MB."})
+    assert (chinese.status_code, chinese.json(), body.reads) == (
+        413, {"detail": "请求大小为 300.0\xa0MB，超过了允许的上限 204.5\xa0MB。"}, 0)

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from community.broker import broker_urls
 from community.env import Env
 from community.settings.base import database_config
-from community.settings.safety import check_production_secrets
+from community.settings.safety import check_production_secrets, generated_secret_key
 
 REPO = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k3y-" + "x7Q!mZ2@rT9#wL5$" * 4
@@ -116,3 +116,49 @@ def test_cache_is_redis_when_a_url_is_given_else_per_process_memory(env, expecte
     result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=REPO, env=environ,
                             capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == expected, result.stderr
+
+
+def _settings_of_a_process(*names: str, **env) -> list[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ENV", "VAR_DIR"}}
+    environ.update(DJANGO_SETTINGS_MODULE="community.settings", **env)
+    code = f"from django.conf import settings; print(*(getattr(settings, name) for name in {list(names)!r}))"
+    result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=REPO, env=environ,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_debug_is_off_unless_a_developer_turns_it_on(tmp_path):
+    # `make run` (a demo anyone may reach) shows no traceback and no URLconf; DEBUG=1 is the opt-in.
+    assert _settings_of_a_process("DEBUG", VAR_DIR=str(tmp_path)) == ["False"]
+    assert _settings_of_a_process("DEBUG", VAR_DIR=str(tmp_path), DEBUG="1") == ["True"]
+
+
+def test_without_a_secret_key_one_is_generated_once_into_var_and_kept(tmp_path):
+    first = _settings_of_a_process("SECRET_KEY", VAR_DIR=str(tmp_path))
+    second = _settings_of_a_process("SECRET_KEY", VAR_DIR=str(tmp_path))
+    stored = (tmp_path / "secret-key").read_text().strip()
+    assert first == second == [stored]
+    assert (len(stored), stored.startswith("django-insecure"), (tmp_path / "secret-key").stat().st_mode & 0o777) == (
+        50, False, 0o600)
+    assert sorted(path.name for path in tmp_path.iterdir() if "secret" in path.name) == ["secret-key"]
+    # Another machine (another var/) has a key of its own.
+    assert _settings_of_a_process("SECRET_KEY", VAR_DIR=str(tmp_path / "other")) != first
+
+
+def test_a_secret_key_in_the_environment_is_used_and_nothing_is_generated(tmp_path):
+    assert _settings_of_a_process("SECRET_KEY", VAR_DIR=str(tmp_path), SECRET_KEY=STRONG_KEY) == [STRONG_KEY]
+    assert (tmp_path / "secret-key").exists() is False
+
+
+def test_production_never_generates_a_key(tmp_path):
+    result = _run_django(["check"], DJANGO_ENV="production", ALLOWED_HOSTS="community.example.org", VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "DJANGO_ENV=production needs SECRET_KEY set to a real secret." in result.stderr
+    assert (tmp_path / "secret-key").exists() is False
+
+
+def test_an_unusable_key_file_stops_the_start_with_what_to_do(tmp_path):
+    (tmp_path / "secret-key").write_text("\n")
+    with pytest.raises(ImproperlyConfigured, match="holds no usable secret key: delete it"):
+        generated_secret_key(tmp_path)

@@ -1,5 +1,8 @@
 """Run the whole application in the foreground: broker, Celery worker, Celery beat, web server.
 
+Every part runs with the settings of this machine: ``DEBUG`` off unless ``DEBUG=1`` is set, and
+the secret key from ``SECRET_KEY`` or else the one generated once into ``var/secret-key``.
+
 Each part is its own process in its own session, watched by this command. The embedded
 broker is restarted if it dies; if another part dies, everything is stopped. Ctrl-C (or
 SIGTERM) stops every part and waits for it, so no process is left behind.
@@ -57,6 +60,9 @@ class Command(BaseCommand):
         broker: subprocess.Popen | None = None
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, self._request_stop)
+        if settings.DEBUG:
+            self.stderr.write("DEBUG is on: error pages show tracebacks and settings to every visitor (unset DEBUG "
+                              "for a demo).")
         try:
             if not settings.REDIS_URL:
                 self.stdout.write("Starting the embedded Redis broker (var/redis.sock)…")
