@@ -27,14 +27,22 @@ from community.models import (
     MemberMerge,
     Membership,
     MembershipStatus,
-    Message,
     NameLink,
     NameLinkStatus,
 )
 from community.permissions import member_out_of_reach, members_out_of_reach
 from community.services import OUT_OF_REACH, invitation_accept, invitation_create
 from shares.models import Share
-from tests.factories import at, client_for, make_group, make_member, make_membership, make_message, make_person, make_user
+from tests.factories import (
+    at,
+    client_for,
+    make_group,
+    make_member,
+    make_membership,
+    make_message,
+    make_person,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
