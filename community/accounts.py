@@ -17,8 +17,9 @@ from .forms import AccountForm
 from .models import Group, Member
 from .services import account_create, invitation_accept, invitation_check, invitation_create, member_login_authorize
 
-# An unknown or used link is gone for good (404); an expired one existed (410: ask for a new one).
-_INVALID_STATUS = {"invitation_unknown": 404, "invitation_used": 404, "member_has_login": 404, "invitation_expired": 410}
+# An unknown or used link is gone for good (404); an expired or revoked one existed (410: ask for a new one).
+_INVALID_STATUS = {"invitation_unknown": 404, "invitation_used": 404, "member_has_login": 404, "invitation_expired": 410,
+                   "invitation_revoked": 410}
 
 
 def _member_and_group(request, member_id: int) -> tuple[Member, Group]:

@@ -34,16 +34,29 @@ from .identity import (
     split_names,
 )
 from .models import Group, NameLink
-from .permissions import is_group_admin
-from .services import member_merge_manual, member_split, name_link_confirm, name_link_reject
+from .permissions import is_group_admin, members_out_of_reach
+from .services import (
+    OUT_OF_REACH,
+    member_merge_manual,
+    member_split,
+    name_link_confirm,
+    name_link_reject,
+    out_of_reach_error,
+)
 
 # The importer's rules, as an admin reads them (the evidence keeps the English key).
 RULE_LABELS = {
     "weak or ambiguous name": gettext_lazy("a weak or ambiguous name, shared with the other member's names"),
     "merged-export pair": gettext_lazy("the two names of one message in a file merged from two exports"),
+    "same name and company as an earlier nickname": gettext_lazy("a nickname with the same name and company"),
+    "bare name equals the nickname's personal name": gettext_lazy("a nickname whose personal name is the other's name"),
+    "the nickname's personal name": gettext_lazy("the personal name of the other's nickname"),
+    "the same well-formed nickname in another group": gettext_lazy("the same full nickname, seen in another group"),
+    "the same WeChat id in a roster": gettext_lazy("the same WeChat id, in an uploaded member list"),
 }
 WHY_NOT_MERGED = {
     "the two members carry different names": gettext_lazy("not merged: the two members carry different personal names"),
+    OUT_OF_REACH: gettext_lazy("not merged: the member it points at was out of reach of the admin who uploaded the file"),
 }
 
 
@@ -86,10 +99,15 @@ def name_links(request, group_slug: str) -> HttpResponse:
     decisions; below, the rejected links and the merges and splits decided so far."""
     group = _admin_group(request, group_slug)
     cards = name_links_suggested(group=group)
+    # A link to a member out of the visitor's reach is theirs to reject, not to confirm.
+    beyond = members_out_of_reach(
+        user=request.user, member_ids={pk for card in cards for pk in (card.link.member_id, card.link.other_id)},
+    )
     for card in cards:
         evidence = card.link.evidence if isinstance(card.link.evidence, dict) else {}
         card.rule_label = RULE_LABELS.get(evidence.get("rule"), evidence.get("rule", ""))
         card.why_not_merged = WHY_NOT_MERGED.get(evidence.get("why_not_merged"), evidence.get("why_not_merged", ""))
+        card.out_of_reach = [side.member for side in (card.member, card.other) if side.member.pk in beyond]
     return _page(request, group, "links.html", {
         "cards": cards,
         "rejected": name_links_rejected(group=group),
@@ -168,10 +186,14 @@ def member_merge(request, group_slug: str) -> HttpResponse:
         else:
             errors.append(_errors(form.errors))
     if keep is not None and other is not None:
+        beyond = members_out_of_reach(user=request.user, member_ids=[keep.pk, other.pk])
+        if beyond and request.method == "GET":
+            # Said before the admin writes a reason: the service would refuse it the same way.
+            errors.append(_errors(out_of_reach_error([member for member in (keep, other) if member.pk in beyond])))
         cards = member_cards(group=group, members=[keep, other], with_rows=True)
         return _page(request, group, "merge_confirm.html", {
             "keep": cards[keep.pk], "other": cards[other.pk], "form": form, "errors": errors,
-            "rows": ["messages", "names", "memberships", "sign_ins", "shares"],
+            "rows": ["messages", "names", "memberships", "sign_ins", "shares"], "out_of_reach": bool(beyond),
         })
     query = request.GET.get("q", "")
     found = members_search(group=group, query=query, everyone=everyone)

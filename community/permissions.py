@@ -6,10 +6,17 @@ members (their own data and their group's members-only pages).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .models import Group, Membership, MembershipRole, MembershipStatus
+from django.db.models import Exists, OuterRef, Q
+
+from .models import Group, Member, Membership, MembershipRole, MembershipStatus
 from .selectors import UserRoles, user_member_id
+
+ADMIN_ROLES = (MembershipRole.OWNER, MembershipRole.ADMIN)
+# A membership that holds a seat: the member is in the group, or about to be.
+SEAT_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.PENDING)
 
 
 def membership_of(user, group: Group) -> Membership | None:
@@ -54,3 +61,52 @@ def group_access_from_roles(user, roles: UserRoles, group: Group) -> GroupAccess
     if getattr(user, "is_staff", False):
         return GroupAccess(is_member=True, is_admin=True)
     return GroupAccess(is_member=group.pk in roles.roles, is_admin=group.pk in roles.admin_groups)
+
+
+# --- Reach: an admin's power stops at their group ---
+
+
+def _out_of_reach(user) -> Q:
+    """``members_out_of_reach`` as a filter on ``Member`` (one subquery, no query of its own)."""
+    elsewhere = Membership.objects.filter(member=OuterRef("pk")).filter(
+        Q(role__in=ADMIN_ROLES) | Q(status__in=SEAT_STATUSES)
+    )
+    if getattr(user, "is_authenticated", False):
+        runs = Membership.objects.filter(
+            member__user_id=user.pk, status=MembershipStatus.ACTIVE, role__in=ADMIN_ROLES
+        ).values("group_id")
+        elsewhere = elsewhere.exclude(group_id__in=runs)
+    return Q(user__isnull=False) | Q(Exists(elsewhere))
+
+
+def members_out_of_reach(*, user, member_ids: Iterable[int] | None = None) -> set[int]:
+    """The ids of the members (of ``member_ids``; every member when None) out of ``user``'s reach.
+
+    The rule, once. A member M is out of reach of a user U when
+    * M has a login (``Member.user``): a login acts with every role of its person, in every
+      group, so no group's admin decides what it is linked to; or
+    * M has an owner or admin role in a group U does not run, whatever that membership's
+      status (a left admin who returns is admin again); or
+    * M has an active or pending membership in a group U does not run.
+    U runs a group when U's member has an active owner or admin membership in it.
+
+    Staff are exempt (nothing is out of their reach). So are operators on the command line,
+    but that is for the caller to say: this function has no "nobody" user, and ``None`` (like
+    an anonymous visitor) runs no group, so that everything with a login, a role or a seat
+    anywhere is out of its reach. What the rule guards: a login or an invitation for M, every
+    merge involving M, and identity evidence (an upload, a roster, an application) tying a
+    name to M. One query, whatever the number of members."""
+    if getattr(user, "is_staff", False):
+        return set()
+    members = Member.objects.filter(_out_of_reach(user))
+    if member_ids is not None:
+        ids = list(member_ids)
+        if not ids:
+            return set()
+        members = members.filter(pk__in=ids)
+    return set(members.order_by().values_list("pk", flat=True))
+
+
+def member_out_of_reach(member: Member, user) -> bool:
+    """Whether ``member`` is out of ``user``'s reach (``members_out_of_reach``, which says the rule)."""
+    return member.pk in members_out_of_reach(user=user, member_ids=[member.pk])

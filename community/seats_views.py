@@ -35,7 +35,7 @@ from .models import (
 )
 from .permissions import GroupAccess, is_group_admin
 from .security import application_throttle, client_ip, too_many_applications_message
-from .selectors import flags_of_group, nickname_reminders_due, seats_of_group
+from .selectors import flags_of_group, memberships_by_wechat_id, nickname_reminders_due, seats_of_group
 from .services import application_decline, application_submit
 
 # Every page here is for the group's admins (checked by _admin_group); the nav shows them all.
@@ -61,6 +61,10 @@ def seats(request, group_slug: str):
     group = _admin_group(request, group_slug)
     flags = list(flags_of_group(group=group).filter(status=FlagStatus.OPEN))
     rules = [(rule, label, [flag for flag in flags if flag.rule == rule]) for rule, label in FlagRule.choices]
+    applications = list(Application.objects.filter(group=group, status=ApplicationStatus.WAITING))
+    known = memberships_by_wechat_id(group=group, wechat_ids=[application.wechat_id for application in applications])
+    for application in applications:
+        application.known_membership = known.get(application.wechat_id)
     return render(request, "community/seats/queue.html", {
         "group": group,
         "access": ADMIN_ACCESS,
@@ -68,7 +72,7 @@ def seats(request, group_slug: str):
         "open_count": len(flags),
         "reminders_due": nickname_reminders_due(group=group).count(),
         "seats": seats_of_group(group=group),
-        "applications": list(Application.objects.filter(group=group, status=ApplicationStatus.WAITING)),
+        "applications": applications,
         "decisions": FlagDecisionForm.DECISIONS,
         "today": timezone.now().astimezone(group.tz).date(),
         "evaluation": RuleEvaluation.objects.filter(group=group).first(),

@@ -121,6 +121,18 @@ def nickname_reminders_due(*, group: Group) -> QuerySet:
     )
 
 
+def memberships_by_wechat_id(*, group: Group, wechat_ids) -> dict[str, Membership]:
+    """The group's memberships whose member has one of ``wechat_ids``, by that id, member
+    loaded: the hint the seats page gives beside an application's WeChat id (as typed by
+    anyone, it is never identity evidence). Only this group's members: an admin learns nothing
+    of other groups. One query."""
+    ids = {wechat_id for wechat_id in wechat_ids if wechat_id}
+    if not ids:
+        return {}
+    memberships = Membership.objects.filter(group=group, member__wechat_id__in=ids).select_related("member")
+    return {membership.member.wechat_id: membership for membership in memberships}
+
+
 def seats(*, capacity: int, active: int, pending: int) -> dict[str, int]:
     """Capacity, active and pending memberships, and the seats free (never below zero)."""
     return {"capacity": capacity, "active": active, "pending": pending, "free": max(capacity - active - pending, 0)}

@@ -42,7 +42,7 @@ from .models import (
     NameSource,
 )
 from .names import is_weak_name, normalize_name, parse_nickname
-from .permissions import is_group_admin
+from .permissions import SEAT_STATUSES, is_group_admin, member_out_of_reach, members_out_of_reach
 
 MemberMover = Callable[[Member, Member], None]
 _member_movers: list[MemberMover] = []
@@ -319,6 +319,20 @@ def _decision_reason(*, group: Group, by, reason: str, required: bool = True) ->
     return reason
 
 
+# ``NameLink.evidence["why_not_merged"]`` of a link the importer kept instead of a merge: its
+# evidence pointed at a member out of reach of the admin who uploaded the file.
+OUT_OF_REACH = "out of the uploader's reach"
+
+
+def out_of_reach_error(members: Iterable[Member]) -> ValidationError:
+    """The refusal of a merge with members out of the deciding admin's reach, naming them."""
+    return ValidationError(
+        _("Out of your reach: %(members)s has a login, or a role or a membership in a group you do not run. "
+          "Ask a site operator."),
+        code="out_of_reach", params={"members": "、".join(member.display_name for member in members)},
+    )
+
+
 def _merge_decided(*, group: Group, into_id: int, other_id: int, by, reason: str, evidence: dict,
                    require_membership: bool) -> MemberMerge:
     """The checks and the merge behind both a confirmed link and a merge chosen by hand."""
@@ -340,6 +354,9 @@ def _merge_decided(*, group: Group, into_id: int, other_id: int, by, reason: str
             _("Both members have a login: a merge would leave one login without its member. Ask a site operator."),
             code="two_logins",
         )
+    beyond = members_out_of_reach(user=by, member_ids=[into_id, other_id])
+    if beyond:
+        raise out_of_reach_error([members[pk] for pk in sorted(beyond)])
     counts = member_rows_count([other_id])[other_id]
     record = member_merge(
         into=into, other=other, evidence={"group": group.pk, "counts": counts, **evidence},
@@ -356,8 +373,10 @@ def _merge_decided(*, group: Group, into_id: int, other_id: int, by, reason: str
 def member_merge_manual(*, group: Group, into: Member, other: Member, by, reason: str) -> MemberMerge:
     """An admin of ``group`` (or staff) merges ``other`` into ``into``, saying why.
 
-    Both must be members of the group (staff: any two members), different, and not both
-    linked to a login. In one transaction, ``member_merge`` moves messages, names,
+    Both must be members of the group (staff: any two members), different, not both
+    linked to a login, and, but for staff, both within the admin's reach
+    (``community.permissions.members_out_of_reach``: no login, and no role or seat in a
+    group the admin does not run; refused with code ``out_of_reach``). In one transaction, ``member_merge`` moves messages, names,
     memberships, sign-ins and shares, and deletes ``other``; the facts of ``into``'s
     memberships are recomputed, the apps' too (``register_facts_refresher``). Recorded as a manual
     ``MemberMerge`` with who, why, the group and the counts of what moved. Raises
@@ -383,7 +402,9 @@ def name_link_confirm(*, link: NameLink, group: Group, keep: str, by, reason: st
 
     ``keep`` is ``"member"`` or ``"other"``: which side of the link is kept. The other side
     is merged into it as by ``member_merge_manual`` (memberships are not required: the
-    link is the group's own evidence), and the merge deletes the link; the record keeps it
+    link is the group's own evidence; the reach is: a link to a member with a login, or
+    with a role or a seat in other groups, is confirmed by staff or by someone who runs
+    every one of those groups), and the merge deletes the link; the record keeps it
     (``evidence["name_link"]``: its id, evidence and date) with who and why."""
     reason = _decision_reason(group=group, by=by, reason=reason)
     if keep not in ("member", "other"):
@@ -506,14 +527,25 @@ def _token_hash(token: str) -> str:
 
 
 def member_login_authorize(*, member: Member, group: Group, by) -> None:
-    """Raise ``PermissionDenied`` unless ``by`` runs ``group`` (its owner, an admin, or staff)
-    and ``member`` belongs to it; raise ``ValidationError`` if the member already has a login.
+    """Raise ``PermissionDenied`` unless ``by`` may give ``member`` a login in ``group``:
+    ``by`` runs the group (its owner, an admin, or staff); the member has an active or
+    pending membership in it (staff: any membership); and, but for staff, the member is
+    within ``by``'s reach (``community.permissions.members_out_of_reach``): a login acts
+    with every role of its person, in every group. Raise ``ValidationError`` if the member
+    already has a login (told before the reach, which a login alone would refuse).
 
-    The one rule behind every way of giving a member a login (the pages ask it too)."""
-    if not is_group_admin(by, group) or not Membership.objects.filter(group=group, member=member).exists():
+    The one rule behind every way of giving a member a login (the pages ask it too, and an
+    invitation is asked again, for the admin who made it, when it is used)."""
+    memberships = Membership.objects.filter(group=group, member=member)
+    if not getattr(by, "is_staff", False):
+        memberships = memberships.filter(status__in=SEAT_STATUSES)
+    if not is_group_admin(by, group) or not memberships.exists():
         raise PermissionDenied(_("Only an admin of the group can give its members a login."))
     if member.user_id is not None:
         raise ValidationError(_("This member already has a login."), code="member_has_login")
+    if member_out_of_reach(member, by):
+        raise PermissionDenied(_("This member has a role or a membership in a group you do not run: "
+                                 "ask a site operator to give them a login."))
 
 
 @transaction.atomic
@@ -535,9 +567,11 @@ def invitation_create(*, member: Member, group: Group, created_by, days_valid: i
 
 def invitation_check(*, token: str, lock: bool = False) -> Invitation:
     """The open invitation of ``token`` (with its member and group), or ``ValidationError``
-    with code ``invitation_unknown``, ``invitation_used``, ``invitation_expired`` or
-    ``member_has_login`` (linked meanwhile by other means). One query."""
-    invitations = Invitation.objects.select_related("member", "group")
+    with code ``invitation_unknown``, ``invitation_used``, ``invitation_expired``,
+    ``member_has_login`` (linked meanwhile by other means) or ``invitation_revoked`` (the
+    admin who made it may no longer give this member a login: ``member_login_authorize``,
+    asked again). A constant number of queries."""
+    invitations = Invitation.objects.select_related("member", "group", "created_by")
     if lock:
         invitations = invitations.select_for_update(of=("self",))
     invitation = invitations.filter(token_hash=_token_hash(token)).first()
@@ -549,6 +583,17 @@ def invitation_check(*, token: str, lock: bool = False) -> Invitation:
         raise ValidationError(_("This invitation link has expired."), code="invitation_expired")
     if invitation.member.user_id is not None:
         raise ValidationError(_("This member already has a login."), code="member_has_login")
+    # The rule that let the admin invite still holds now: a member who has since joined (or
+    # been given a role in) a group the admin does not run is no longer theirs to give a login.
+    try:
+        if invitation.group is None:
+            if not getattr(invitation.created_by, "is_staff", False):
+                raise PermissionDenied
+        else:
+            member_login_authorize(member=invitation.member, group=invitation.group, by=invitation.created_by)
+    except PermissionDenied:
+        raise ValidationError(_("This invitation link is no longer valid: ask an admin of the group for a new one."),
+                              code="invitation_revoked") from None
     return invitation
 
 

@@ -16,6 +16,15 @@ Weak names (``王``, ``Daniel``) never merge on their own: a candidate link too 
 merge is kept as a ``NameLink`` suggestion. Every automatic link is recorded with its
 evidence as a ``MemberMerge``.
 
+Evidence never reaches past the uploader's groups. An import started by a user (a web
+upload) acts for that user: evidence that points at a member out of their reach
+(``community.permissions.members_out_of_reach``: a login, or a role or a seat in a group
+they do not run) links nothing and merges nothing; the name gets a member of its own and
+the pair is kept as a suggestion (``why_not_merged``: ``OUT_OF_REACH``), which only staff,
+or someone who runs every group involved, can confirm. The exact name a member already
+has in this group's record is not evidence but the record itself: it resolves as before.
+An import from the command line (no user: an operator) and a staff upload are not limited.
+
 Admins' decisions win over evidence. Two members an admin split apart (a ``MemberMerge``
 with action split) or whose suggested link an admin rejected are kept apart: never merged
 (not even by a merged-export pair), never suggested again; and a name split off a member
@@ -32,7 +41,8 @@ from django.db import connection
 
 from community.models import Member, MemberMerge, Membership, Name, NameLink, NameLinkStatus, NameSource
 from community.names import is_weak_name, name_core, normalize_name, parse_nickname
-from community.services import member_merge, member_parts_update, name_link_suggest
+from community.permissions import members_out_of_reach
+from community.services import OUT_OF_REACH, member_merge, member_parts_update, name_link_suggest
 
 from .sql import db_datetime, newest_name_id
 
@@ -83,6 +93,12 @@ class IdentityResolver:
     # this group (member id -> normalized names). None: not read yet.
     apart: set[frozenset[int]] | None = None
     split_off: dict[int, set[str]] = field(default_factory=dict)
+    # Who the import acts for: the uploading user; None on the command line (an operator, not
+    # limited). The members out of that user's reach are read once, when first needed.
+    user: object | None = None
+    beyond: set[int] | None = None
+    # Members the evidence for the name being resolved pointed at, out of reach: (id, rule).
+    blocked: list[tuple[int, str]] = field(default_factory=list)
 
     # Loading -----------------------------------------------------------------
 
@@ -111,6 +127,7 @@ class IdentityResolver:
         self.last_name_id = 0
         self.apart = None
         self.split_off.clear()
+        self.beyond = None
         self.refresh()
 
     def _load_decisions(self) -> None:
@@ -141,6 +158,26 @@ class IdentityResolver:
         if self.apart is None:
             self._load_decisions()
         return self.split_off.get(member_id, set())
+
+    def limited(self) -> bool:
+        """The import acts for a user whose reach is limited (a group admin, not staff or an operator)."""
+        return self.user is not None and not getattr(self.user, "is_staff", False)
+
+    def out_of_reach(self, member_id: int) -> bool:
+        """Member ``member_id`` is out of reach of the user the import acts for (one query, once per run)."""
+        if not self.limited():
+            return False
+        if self.beyond is None:
+            self.beyond = members_out_of_reach(user=self.user)
+        return member_id in self.beyond
+
+    def suggest_out_of_reach(self, member_id: int, other: int, evidence: dict) -> None:
+        """Keep ``member_id`` and ``other`` (out of reach) apart, as a suggestion with its evidence."""
+        if other == member_id or self.kept_apart(member_id, other):
+            return
+        if name_link_suggest(member=Member(pk=member_id), other=Member(pk=other), group_id=self.group_id,
+                             evidence={**evidence, "group": self.group_id, "why_not_merged": OUT_OF_REACH}):
+            self.stats.suggestions += 1
 
     def _index(self, name: str, normalized: str, member_id: int) -> None:
         self.by_norm.setdefault(normalized, member_id)
@@ -173,6 +210,7 @@ class IdentityResolver:
         if not normalized:
             return None
         member_id = self.by_norm.get(normalized)
+        self.blocked = []
         if member_id is None:
             member_id = self._link_by_evidence(name, normalized)
         if member_id is None:
@@ -180,6 +218,8 @@ class IdentityResolver:
                 return None
             member_id = self._create_member(name)
             self._suggest_weak_links(name, member_id)
+            for other, why in self.blocked:
+                self.suggest_out_of_reach(member_id, other, {"rule": why, "name": name})
         self.see(member_id, name, normalized, source, seen_at, last=last, times=times)
         return member_id
 
@@ -222,6 +262,9 @@ class IdentityResolver:
     def _linked(self, member_id: int, name: str, why: str) -> int | None:
         if normalize_name(name) in self.split_off_from(member_id):
             return None  # an admin split this name off that member: the evidence does not count
+        if self.out_of_reach(member_id):
+            self.blocked.append((member_id, why))  # a member of its own, and a suggestion
+            return None
         MemberMerge.objects.create(
             into_id=member_id, merged_name=name, evidence={"rule": why, "name": name, "group": self.group_id},
         )
@@ -286,6 +329,12 @@ class IdentityResolver:
                                      evidence={**evidence, "why_not_merged": "the two members carry different names"}):
                     self.stats.suggestions += 1
                 return
+            if self.limited():
+                # Asked of the database now, not of the run's first reading: a merge moves logins and roles.
+                beyond = members_out_of_reach(user=self.user, member_ids=[a, b])
+                if beyond:
+                    self.suggest_out_of_reach(a, b, evidence)
+                    return
             self.flush()  # the names in memory must be rows before they move
             member_merge(into=Member.objects.get(pk=a), other=Member.objects.get(pk=b), evidence=evidence)
             if self.me_member_id == b:
@@ -293,6 +342,8 @@ class IdentityResolver:
             self.stats.members_merged += 1
             self._absorb(a, b)
         elif b is None:
+            if self.out_of_reach(a):
+                return  # no new name for a member out of reach
             MemberMerge.objects.create(into_id=a, merged_name=other, evidence=evidence)
             self.stats.members_merged += 1
         self.see(a, other, b_norm, NameSource.MERGED_EXPORT, seen_at)

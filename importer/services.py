@@ -130,14 +130,16 @@ def transcripts_import(
     run: ImportRun | None = None,
 ) -> ImportResult:
     """Import daily transcripts into a group (created if missing). See the module docstring.
-    ``run``: a run queued by a web upload, recorded into instead of a new one."""
+    ``run``: a run queued by a web upload, recorded into instead of a new one. ``user``: who
+    uploaded the files, whose reach limits the identity evidence (``importer.identity``);
+    None on the command line (an operator)."""
     group, _ = Group.objects.get_or_create(slug=group_slug, defaults={"name": group_name or group_slug})
     run = _run_open(
         run, group=group, kind=ImportKind.TRANSCRIPTS, dry_run=dry_run, started_by=user, started_by_name=_operator(user),
         options={"me": me, "strict": strict, "dry_run": dry_run},
     )
     result = ImportResult(run=run, counts=ImportCounts())
-    resolver = IdentityResolver(group_id=group.pk, import_run=run.pk, me_name=me)
+    resolver = IdentityResolver(group_id=group.pk, import_run=run.pk, me_name=me, user=user)
     try:
         if dry_run:
             try:
@@ -384,7 +386,9 @@ def _refresh_group_facts(group: Group, resolver: IdentityResolver, touched: set[
             membership.nickname = nickname
             changed.append(membership)
     rows_update(changed, ["nickname"])
-    _display_names_update(resolver.display_names())
+    # A member out of the uploader's reach keeps the name they are known by on the site.
+    _display_names_update({member_id: name for member_id, name in resolver.display_names().items()
+                           if not resolver.out_of_reach(member_id)})
 
 
 def _display_names_update(names: dict[int, str]) -> None:
@@ -543,7 +547,10 @@ def roster_import(*, group_slug: str, source: Source, dry_run: bool = False, mar
                   user=None, group_name: str = "", run: ImportRun | None = None) -> ImportResult:
     """Import a member list: members (matched by WeChat id, then by name), their group
     nicknames and join dates; with ``mark_missing_left``, members absent from it have left.
-    ``run``: a run queued by a web upload, recorded into instead of a new one."""
+    ``run``: a run queued by a web upload, recorded into instead of a new one. ``user``: who
+    uploaded it: a WeChat id of a member out of that user's reach matches nobody (the row is
+    matched by name, or gets a member of its own, and the two are kept as a suggestion);
+    None on the command line (an operator)."""
     group, _ = Group.objects.get_or_create(slug=group_slug, defaults={"name": group_name or group_slug})
     run = _run_open(
         run, group=group, kind=ImportKind.ROSTER, dry_run=dry_run, started_by=user, started_by_name=_operator(user),
@@ -556,7 +563,7 @@ def roster_import(*, group_slug: str, source: Source, dry_run: bool = False, mar
         rows = parse_roster(decode_roster(source.read(), filename=source.label), filename=source.label)
         with transaction.atomic():
             Group.objects.select_for_update().filter(pk=group.pk).exists()
-            summary = _roster_apply(group, rows, run.pk, mark_missing_left)
+            summary = _roster_apply(group, rows, run.pk, mark_missing_left, user)
             if dry_run:
                 transaction.set_rollback(True)
         report.update(status="imported", **summary)
@@ -569,8 +576,9 @@ def roster_import(*, group_slug: str, source: Source, dry_run: bool = False, mar
     return result
 
 
-def _roster_apply(group: Group, rows: list[RosterRow], run_id: int, mark_missing_left: bool) -> dict[str, int]:
-    resolver = IdentityResolver(group_id=group.pk, import_run=run_id)
+def _roster_apply(group: Group, rows: list[RosterRow], run_id: int, mark_missing_left: bool,
+                  user=None) -> dict[str, int]:
+    resolver = IdentityResolver(group_id=group.pk, import_run=run_id, user=user)
     resolver.refresh()
     now = timezone.now()
     by_wxid = dict(Member.objects.exclude(wechat_id="").values_list("wechat_id", "id"))
@@ -580,6 +588,9 @@ def _roster_apply(group: Group, rows: list[RosterRow], run_id: int, mark_missing
     for row in rows:
         moment = dt.datetime.combine(row.joined_on, dt.time(12), tzinfo=group.tz) if row.joined_on else now
         member_id = by_wxid.get(row.wechat_id) if row.wechat_id else None
+        beyond = None
+        if member_id is not None and resolver.out_of_reach(member_id):
+            beyond, member_id = member_id, None  # a WeChat id is evidence like any other
         names = [n for n in (row.display_name, row.nickname) if n]
         if member_id is None:
             for name in names:
@@ -588,6 +599,9 @@ def _roster_apply(group: Group, rows: list[RosterRow], run_id: int, mark_missing
                     break
         if member_id is None:
             member_id = resolver.resolve(names[0], NameSource.ROSTER, now)
+        if beyond is not None and member_id != beyond:
+            resolver.suggest_out_of_reach(member_id, beyond, {"rule": "the same WeChat id in a roster",
+                                                              "name": names[0]})
         for name in names:
             resolver.see(member_id, name, normalize_name(name), NameSource.ROSTER, now)
         if row.wechat_id and row.wechat_id not in by_wxid:

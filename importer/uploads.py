@@ -150,8 +150,16 @@ def import_run_execute(*, run_id: int) -> ImportRun | None:
     return run
 
 
+class UploaderGone(Exception):
+    """The login that uploaded a run is gone: the run has nobody whose reach limits its evidence."""
+
+
 def _import(run: ImportRun, sources: list[Source], progress: ProgressRecorder) -> None:
     options, user = run.options, run.started_by
+    if user is None and run.kind in (ImportKind.TRANSCRIPTS, ImportKind.ROSTER):
+        # An upload acts for its uploader (importer.identity): without one it would act as an
+        # operator on the command line, whose reach is not limited.
+        raise UploaderGone("the login that uploaded these files no longer exists; upload them again")
     if run.kind == ImportKind.TRANSCRIPTS:
         transcripts_import(group_slug=run.group.slug, sources=sources, me=options.get("me", ""), user=user, run=run,
                            progress=progress)

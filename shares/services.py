@@ -558,9 +558,15 @@ def sign_in_close(*, share: Share, by, now: dt.datetime | None = None) -> Share:
 
 @transaction.atomic
 def application_accept(*, application: Application, by) -> Share:
-    """A group admin accepts someone waiting for a seat: a member (found by WeChat id, or new)
-    with a pending membership of the group, and the share they committed to, registered.
-    Refused when the group has no free seat. Audited."""
+    """A group admin accepts someone waiting for a seat: a new member with a pending
+    membership of the group, and the share they committed to, registered. Refused when the
+    group has no free seat. Audited.
+
+    The WeChat id the applicant typed is a hint for the admin (the seats page shows it, with
+    the member of the group who has it, if any), never identity evidence: anyone may type
+    anyone's id, so it finds no member and is not stored on the new one. If the applicant
+    is someone the group knows, the admin merges the two on the names page, within their
+    reach (``community.permissions.members_out_of_reach``)."""
     if not is_group_admin(by, application.group):
         raise PermissionDenied(_("Only the group's admins decide applications."))
     application = Application.objects.select_for_update().get(pk=application.pk)
@@ -570,26 +576,15 @@ def application_accept(*, application: Application, by) -> Share:
     if seats_of_group(group=group)["free"] < 1:
         raise ValidationError(_("The group has no free seat: approve a removal first."), code="full")
     nickname = "-".join(part for part in (application.name, application.company, application.position, application.city) if part)
-    member = Member.objects.filter(wechat_id=application.wechat_id).first()
-    if member is None:
-        member = Member.objects.create(
-            display_name=nickname, name=application.name, company=application.company,
-            position=application.position, city=application.city, wechat_id=application.wechat_id,
-        )
+    member = Member.objects.create(
+        display_name=nickname, name=application.name, company=application.company,
+        position=application.position, city=application.city,
+    )
     # The nickname the person committed to, as a name of the group: the importer links the member
     # when they appear in the record (and their membership becomes active then).
-    Name.objects.get_or_create(
-        member=member, group=group, normalized=normalize_name(nickname), source=NameSource.MANUAL,
-        defaults={"name": nickname},
-    )
-    membership, created = Membership.objects.get_or_create(
-        group=group, member=member, defaults={"nickname": nickname, "status": MembershipStatus.PENDING},
-    )
-    if not created:
-        if membership.status == MembershipStatus.ACTIVE:
-            raise ValidationError(_("This person is already a member of the group."), code="already_member")
-        membership.status = MembershipStatus.PENDING
-        membership.save(update_fields=["status"])
+    Name.objects.create(member=member, group=group, name=nickname, normalized=normalize_name(nickname),
+                        source=NameSource.MANUAL)
+    Membership.objects.create(group=group, member=member, nickname=nickname, status=MembershipStatus.PENDING)
     share = share_register(group=group, speaker=member, topic=application.share_topic,
                            abstract=application.share_abstract, by=by, pending_ok=True)
     application.status, application.decided_by, application.decided_at, application.member = (

@@ -204,7 +204,9 @@ _MERGE_ERROR_FIELDS = {"reason_required": "reason", "reason_too_long": "reason",
     responses={201: MemberMergeSerializer},
     description="The group's admins (and staff) merge `other` into `into`, saying why, as on the group's names page: "
                 "both must be members of the group (staff: any two members), different, and not both with a login. "
-                "Everything moves in one transaction; refused: 400 naming the field, nothing changed.",
+                "Everything moves in one transaction; refused: 400 naming the field, nothing changed. A member out "
+                "of the admin's reach (a login, or a role or an active or pending membership in a group the admin "
+                "does not run) is merged by staff only: 403 for an admin, nothing changed.",
     parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The group's slug.")],
 )
 class MemberMergeAPI(APIView):
@@ -223,6 +225,8 @@ class MemberMergeAPI(APIView):
             record = member_merge_manual(group=group, into=members["into"], other=members["other"], by=request.user,
                                          reason=data.validated_data["reason"])
         except DjangoValidationError as error:
+            if error.code == "out_of_reach":  # who the admin is, not what they sent
+                raise PermissionDenied(error.messages[0]) from None
             raise ValidationError({_MERGE_ERROR_FIELDS.get(error.code, "non_field_errors"): error.messages}) from None
         return Response(MemberMergeSerializer(record).data, status=status.HTTP_201_CREATED)
 

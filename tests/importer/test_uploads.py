@@ -161,8 +161,11 @@ def test_resume_takes_a_run_left_running_by_a_dead_worker():
     group = make_group(slug="prodarch")
     stale = (timezone.now() - dt.timedelta(minutes=31)).isoformat()
     fresh = timezone.now().isoformat()
-    dead = ImportRun.objects.create(group=group, status=ImportStatus.RUNNING, progress={"at": stale, "total": 1})
-    alive = ImportRun.objects.create(group=group, status=ImportStatus.RUNNING, progress={"at": fresh, "total": 1})
+    uploader = make_user("zhou")
+    dead = ImportRun.objects.create(group=group, status=ImportStatus.RUNNING, progress={"at": stale, "total": 1},
+                                    started_by=uploader)
+    alive = ImportRun.objects.create(group=group, status=ImportStatus.RUNNING, progress={"at": fresh, "total": 1},
+                                     started_by=uploader)
     for run in (dead, alive):
         UploadedFile.objects.create(run=run, position=0, name="a.md", size=1, data=talk_day())
 
