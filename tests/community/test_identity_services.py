@@ -287,8 +287,8 @@ def test_a_login_moves_to_the_kept_member_when_only_the_merged_one_has_it(two):
     user = make_user()
     Member.objects.filter(pk=two.bare.pk).update(user=user)
 
-    # A member with a login is out of every group admin's reach: staff merge it.
-    member_merge_manual(group=two.group, into=two.full, other=two.bare, by=make_user(staff=True), reason="同一人")
+    # The login belongs to this group only: its admin may merge it.
+    member_merge_manual(group=two.group, into=two.full, other=two.bare, by=two.admin.user, reason="同一人")
 
     assert Member.objects.get(user=user).pk == two.full.pk
 

@@ -2,7 +2,8 @@
 
 The rule (``community.permissions.members_out_of_reach``): a member is out of a user's reach
 when they have a login, or an owner or admin role, or an active or pending membership, in a
-group the user does not run; staff are exempt. Over two groups, A and B, every path that could
+group the user does not run (a login counts with any membership in such a group); staff are
+exempt, and one's own member is within one's reach. Over two groups, A and B, every path that could
 carry an admin of A into B is asked: a login or an invitation (a), an application's WeChat id
 (c), the merge API (d), the names page's merge and a suggested link's confirmation. The
 importer's paths (b, rosters, automatic merges) are in ``tests/importer/test_reach.py``.
@@ -49,11 +50,13 @@ pytestmark = pytest.mark.django_db
 STRONG = "lanting-2018-xu"
 ACTORS = ["a_admin", "both_admin", "staff", "a_member", "b_admin"]
 TARGETS = ["a_member_only", "a_pending", "a_left", "b_former", "b_owner", "b_owner_left_in_a", "b_admin_left",
-           "b_member", "b_pending", "with_login"]
+           "b_member", "b_pending", "with_login", "b_former_with_login"]
+LOGINS = {"with_login", "b_former_with_login"}
 # Out of each actor's reach, among the targets: the rule, written out.
 OUT = {
-    "a_admin": {"b_owner", "b_owner_left_in_a", "b_admin_left", "b_member", "b_pending", "with_login"},
-    "both_admin": {"with_login"},
+    # A login whose person belongs only to A is A's admin's to decide; one that belongs to B too is not.
+    "a_admin": {"b_owner", "b_owner_left_in_a", "b_admin_left", "b_member", "b_pending", "b_former_with_login"},
+    "both_admin": set(),
     "staff": set(),
     # Runs no group at all: everything with a login, a role or a seat anywhere.
     "a_member": set(TARGETS) - {"a_left"},
@@ -66,7 +69,7 @@ ADMINS_OF_A = {"a_admin", "both_admin", "staff"}
 @pytest.fixture
 def world():
     """Two groups. Actors: A's owner, an admin of both, staff, a plain member of A, B's admin.
-    Targets, none with a login but ``with_login``, each with a membership in A (what the pages
+    Targets, none with a login but the two ``*with_login``, each with a membership in A (what the pages
     of A require) and, for some, a tie to B."""
     a = make_group(slug="a-group", name="甲群")
     b = make_group(slug="b-group", name="乙群")
@@ -99,6 +102,7 @@ def world():
         "b_member": target("乙群成员", b_role="member"),
         "b_pending": target("乙群待入群", b_role="member", b_status=MembershipStatus.PENDING),
         "with_login": target("有登录的成员", login=True),
+        "b_former_with_login": target("有登录的乙群前成员", b_role="member", b_status=MembershipStatus.LEFT, login=True),
     }
     return SimpleNamespace(a=a, b=b, actors=actors, targets=targets, **actors)
 
@@ -139,10 +143,8 @@ def test_the_rule_for_nobody_and_for_every_member(world, django_assert_num_queri
     # Without ids: every member, in one query, whatever their number.
     with django_assert_num_queries(1):
         beyond = members_out_of_reach(user=user_of(world, "a_admin"))
-    assert {names.get(pk, pk) for pk in beyond} == OUT["a_admin"] | {
-        world.both_admin.member.pk, world.b_admin.member.pk,  # an admin of B; someone with a login and a seat in B
-        world.a_admin.member.pk, world.a_member.member.pk,  # their logins
-    }
+    # Besides the targets: the admins of B. Not A's owner (themself) nor A's plain member (a login in A only).
+    assert {names.get(pk, pk) for pk in beyond} == OUT["a_admin"] | {world.both_admin.member.pk, world.b_admin.member.pk}
     assert members_out_of_reach(user=user_of(world, "staff")) == set()
 
 
@@ -153,7 +155,7 @@ def login_outcome(actor, target):
     says so) or 403."""
     if actor not in ADMINS_OF_A:
         return 403
-    if target == "with_login":
+    if target in LOGINS:
         return "has_login"
     seat = target not in ("a_left", "b_owner_left_in_a")
     if actor == "staff" or (seat and target not in OUT[actor]):

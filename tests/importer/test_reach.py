@@ -144,14 +144,27 @@ def test_staff_and_operators_link_as_before(world, actor):
     assert NameLink.objects.count() == 0
 
 
-def test_an_admin_of_both_groups_links_the_member_they_run_but_not_a_login(world):
+def test_an_admin_of_both_groups_links_the_members_of_the_groups_they_run(world):
     result = run(("2030-03-04.md", attack_day()), slug="a-group", user=world.both_admin.user)
 
     assert result.ok
     senders = dict(Message.objects.filter(group=world.a, sender_name__in=[B_OWNER, B_ADMIN])
                    .values_list("sender_name", "sender_id"))
-    assert senders[B_ADMIN] == world.b_admin.pk  # B's admin: no login, and only in groups this admin runs
-    assert senders[B_OWNER] != world.b_owner.pk  # B's owner has a login: staff decide
+    # B's admin, and B's owner whose login belongs to B only: both in groups this admin runs.
+    assert (senders[B_ADMIN], senders[B_OWNER]) == (world.b_admin.pk, world.b_owner.pk)
+    assert NameLink.objects.count() == 0
+
+
+def test_an_admin_of_both_groups_does_not_link_a_login_that_belongs_to_a_third_group(world):
+    make_membership(make_group(slug="c-group", name="丙群"), world.b_owner, status="left")
+
+    result = run(("2030-03-04.md", attack_day()), slug="a-group", user=world.both_admin.user)
+
+    assert result.ok
+    senders = dict(Message.objects.filter(group=world.a, sender_name__in=[B_OWNER, B_ADMIN])
+                   .values_list("sender_name", "sender_id"))
+    assert senders[B_ADMIN] == world.b_admin.pk
+    assert senders[B_OWNER] != world.b_owner.pk  # a login that belongs to C too: not this admin's to decide
     assert [{link.member_id, link.other_id} for link in NameLink.objects.all()] == [{world.b_owner.pk, senders[B_OWNER]}]
 
 
