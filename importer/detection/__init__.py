@@ -36,7 +36,7 @@ from importer.transcript import RawMessage
 
 from . import cues
 from .cues import Announcement, is_sign_in, names_alike, names_match
-from .runs import LONG_TEXT_CHARS, Day, Run, find_runs, profile, talk_like, weight_of
+from .runs import LONG_TEXT_CHARS, Day, Run, find_runs, profile, talk_like
 
 __all__ = ["DetectedTalk", "SignInHit", "detect_shares", "detect_talks", "is_sign_in"]
 
@@ -82,6 +82,8 @@ class DetectedTalk:
 
 QA_MAX_GAP = 45               # minutes: a longer silence ends the Q&A
 SIGN_IN_LOOKBACK = 90         # minutes: a sign-in call or self sign-ins at most this long before a talk
+LOOKBACK_SCAN = 400           # messages: the most a look back before a run reads, whatever the minutes
+                              # (keeps detection linear on days packed with messages)
 INVITATION_LOOKBACK = 15      # minutes: the host's go at most this long before the talk
 THANKS_WINDOW = 20            # minutes after the talk in which others' thanks count as a reaction to it
 THANKS_SCAN = 80              # messages scanned for those thanks at most
@@ -119,6 +121,8 @@ UNANNOUNCED_MIN_WEIGHT = 400
 UNANNOUNCED_MIN_MINUTES = 3
 UNANNOUNCED_MIN_DOMINANCE = 0.5
 HEAVIEST_MAX_SHARE = 0.6      # one message holding more of the weight is a pasted digest, not a talk
+PASTE_BURST_CHARS = 2000      # characters within a minute (``Profile.burst``): more is a digest pasted in one
+                              # go, not a talk typed or read out (the corpus' talks post at most about 1,200)
 # Then points: the frame (what the host, the speaker and the others say around the run)...
 FRAME_POINTS = {
     "sign_in_call": 2, "invitation": 2, "self_sign_ins": 1,
@@ -142,7 +146,7 @@ CONTENT_POINTS = {"lecture": 1, "big": 1, "very_big": 1, "holds": 1, "shared": -
 ANSWERING_SHARE = 0.3
 ANSWERING_POINTS = -2
 MORNING_BEFORE = 12 * 60      # minutes since midnight
-MORNING_POINTS = -1
+MORNING_POINTS = -2
 UNANNOUNCED_MIN_FRAME = 2     # a talk needs a frame...
 UNANNOUNCED_MIN_POINTS = 4    # ... and enough points in all
 
@@ -166,7 +170,7 @@ def detect_shares(messages: Sequence[RawMessage], *, author_hint: str = "") -> l
 
     announcements = _announcements(day)
     not_given = detector.announced(announcements, all_runs)
-    detector.unannounced(sorted(all_runs, key=lambda r: (-weight_of(day, r), r.start)))
+    detector.unannounced(sorted(all_runs, key=lambda r: (-r.weight, r.start)))
 
     talks = sorted(detector.talks, key=lambda t: t.start_index)
     windows = _finish(day, talks)
@@ -225,16 +229,19 @@ class _Detector:
         day = self.day
         pairs = []
         for k, ann in enumerate(announcements):
+            topic_pairs = cues.bigrams(ann.topic)
             for run in all_runs:
-                part = run.after(ann.first_index)
+                if run.end <= ann.index:
+                    continue
+                part = run.after(day, ann.first_index)
                 if part is None or part.end <= ann.index:
                     continue
                 if not talk_like(day, part, relaxed=True) and not (
-                        weight_of(day, part) >= NAMED_MIN_WEIGHT and ann.mention
+                        part.weight >= NAMED_MIN_WEIGHT and ann.mention
                         and any(names_match(n, ann.mention) for n in day.names_of(part.start))):
                     continue
                 part = _trim_start(day, part)
-                points, distance = self._fit(ann, part)
+                points, distance = self._fit(ann, part, topic_pairs)
                 if points >= ANNOUNCED_MIN_POINTS:
                     pairs.append((points, -distance, -part.start, k, part))
         pairs.sort(key=lambda p: p[:3], reverse=True)
@@ -255,9 +262,10 @@ class _Detector:
                 left.append(ann)
         return left
 
-    def _fit(self, ann: Announcement, run: Run) -> tuple[int, float]:
-        """Points of ``run`` as the talk of ``ann``, and its distance (minutes) to the announced start."""
-        day, messages = self.day, self.day.messages
+    def _fit(self, ann: Announcement, run: Run, topic_pairs: set[str]) -> tuple[int, float]:
+        """Points of ``run`` as the talk of ``ann`` (whose topic has the character pairs
+        ``topic_pairs``), and its distance (minutes) to the announced start."""
+        day = self.day
         start = day.minutes[run.start]
         points = 0
         if ann.start is None:
@@ -280,11 +288,10 @@ class _Detector:
             points += ANNOUNCED_POINTS["name_alike"]
         if run.sender == ann.host and not named:
             points += ANNOUNCED_POINTS["announcer"]
-        texts = [messages[i].text for i in run.indices[:TOPIC_SCAN] if messages[i].kind == "text"]
-        opening = max((cues.opening_strength(t) for t in texts[:OPENING_SCAN]), default=0)
+        opening = max((day.opening(i) for i in run.head(OPENING_SCAN)), default=0)
         points += ANNOUNCED_POINTS["opening_intent"] if opening == 2 else ANNOUNCED_POINTS["greeting"] * opening
-        if ann.topic and len(cues.bigrams(ann.topic) & cues.bigrams("".join(texts))) >= min(
-                TOPIC_MIN_SHARED_BIGRAMS, len(cues.bigrams(ann.topic))):
+        if topic_pairs and len(topic_pairs & cues.bigrams("".join(_head_texts(day, run, TOPIC_SCAN)))) >= min(
+                TOPIC_MIN_SHARED_BIGRAMS, len(topic_pairs)):
             points += ANNOUNCED_POINTS["topic"]
         if _sign_off_at(day, run) is not None:
             points += ANNOUNCED_POINTS["sign_off"]
@@ -292,8 +299,7 @@ class _Detector:
             points += ANNOUNCED_POINTS["go"]
         if talk_like(day, run):
             points += ANNOUNCED_POINTS["talk_like"]
-        replies = sum(1 for i in run.indices if messages[i].kind == "text"
-                      and cues.is_reply(messages[i].text, messages[i].quote is not None))
+        replies = sum(1 for i in run.indices if day.reply(i))
         if replies * 10 >= run.size * 4:
             points += ANNOUNCED_POINTS["answering"]
         return points, distance
@@ -317,7 +323,9 @@ class _Detector:
     def unannounced(self, candidates: list[Run]) -> None:
         day = self.day
         for run in candidates:
-            if not self.free(run) or not talk_like(day, run, relaxed=True):
+            # The gates of ``unannounced_points`` that need no profile, first: most runs stop here.
+            if (run.size < UNANNOUNCED_MIN_MESSAGES or run.weight < UNANNOUNCED_MIN_WEIGHT
+                    or run.size < (run.size + run.others) * UNANNOUNCED_MIN_DOMINANCE or not self.free(run)):
                 continue
             run = _trim_start(day, run)
             previous = self._previous_talk_of(run)
@@ -343,7 +351,7 @@ class _Detector:
 
     def _build(self, run: Run, signals: list[str], ann: Announcement | None, *, host: str = "",
                invited: str = "") -> DetectedTalk:
-        day, messages = self.day, self.day.messages
+        day = self.day
         signals = list(signals)
         end, signed_off = self._body_end(run)
         if ann is not None:
@@ -358,11 +366,10 @@ class _Detector:
         if ann is not None and ann.topic:
             topic, source = ann.topic, "announcement"
         if not topic:
-            texts = [messages[i].text for i in run.indices[:TOPIC_SCAN] if messages[i].kind == "text"]
-            topic = cues.topic_from_opening(texts)
+            topic = cues.topic_from_opening(_head_texts(day, run, TOPIC_SCAN))
             source = "opening" if topic else "none"
         if not topic:
-            topic = _host_topic(day, run)
+            topic = _host_topic(day, run, host)
             source = "host" if topic else "none"
         return DetectedTalk(
             speaker=run.sender,
@@ -402,16 +409,20 @@ class _Detector:
         return end, False
 
 
+def _head_texts(day: Day, run: Run, count: int) -> list[str]:
+    """Texts among the run's first ``count`` messages (and the chatter cut off before them)."""
+    messages = day.messages
+    return [messages[i].text for i in run.head(count) if messages[i].kind == "text"]
+
+
 def _sign_off_at(day: Day, run: Run) -> int | None:
     """Index of the run's sign-off (past its opening; a weak one only in its second half)."""
-    messages = day.messages
     indices = run.indices
-    for pos, i in enumerate(indices):
-        msg = messages[i]
-        if pos < 2 or msg.kind != "text":
-            continue
-        if cues.is_sign_off(msg.text) or (pos >= len(indices) // 2 and cues.is_sign_off(msg.text, strong=False)):
-            return i
+    half = len(indices) // 2
+    for pos in range(2, len(indices)):
+        found = day.sign_off(indices[pos])
+        if found == 2 or (found == 1 and pos >= half):
+            return indices[pos]
     return None
 
 
@@ -449,7 +460,7 @@ def _trim_start(day: Day, run: Run) -> Run:
     restart = None
     for pos in range(1, len(head)):
         i = head[pos]
-        if messages[i].kind != "text" or cues.opening_strength(messages[i].text) < 2:
+        if day.opening(i) < 2:
             continue
         if minutes[i] - minutes[head[pos - 1]] < TRIM_PAUSE:
             continue
@@ -462,7 +473,7 @@ def _trim_start(day: Day, run: Run) -> Run:
     kept = [i for i in run.indices if i > cut]
     if len(kept) < 3:
         return run
-    return Run(run.sender, kept, run.others)
+    return day.run(run.sender, kept, run.others, lead=[i for i in run.indices if i <= cut][-TRIM_SCAN:])
 
 
 @dataclass
@@ -483,7 +494,7 @@ def _frame(day: Day, run: Run, body_end: int) -> _Frame:
     host = invited = ""
     invitation = call = False
     self_sign_ins: set[str] = set()
-    for i in range(run.start - 1, -1, -1):
+    for i in range(run.start - 1, max(-1, run.start - 1 - LOOKBACK_SCAN), -1):
         if start_minute - minutes[i] > SIGN_IN_LOOKBACK:
             break
         msg = messages[i]
@@ -512,12 +523,11 @@ def _frame(day: Day, run: Run, body_end: int) -> _Frame:
     if invitation:
         signals.append("invitation")
         points += FRAME_POINTS["invitation"]
-    texts = [messages[i].text for i in run.indices[:TOPIC_SCAN] if messages[i].kind == "text"]
-    opening = max((cues.opening_strength(t) for t in texts[:OPENING_SCAN]), default=0)
+    opening = max((day.opening(i) for i in run.head(OPENING_SCAN)), default=0)
     if opening:
         signals.append("opening")
         points += FRAME_POINTS["opening_intent"] if opening == 2 else FRAME_POINTS["greeting"]
-    if any(cues.outline_marks(t) >= 2 for t in texts[:OUTLINE_SCAN]):
+    if any(cues.outline_marks(t) >= 2 for t in _head_texts(day, run, OUTLINE_SCAN)):
         signals.append("outline")
         points += FRAME_POINTS["outline"]
     if _sign_off_at(day, run) is not None:
@@ -553,42 +563,22 @@ def _thanks_after(day: Day, run: Run, body_end: int) -> int:
 
 def _unannounced_verdict(day: Day, run: Run) -> tuple[list[str], str, str] | None:
     """(signals, host, invited name) when the run is a talk nobody announced, else None."""
+    scored = unannounced_points(day, run)
+    if scored is None:
+        return None
+    frame, points = scored
+    if frame.points < UNANNOUNCED_MIN_FRAME or points < UNANNOUNCED_MIN_POINTS:
+        return None
+    return frame.signals, frame.host, frame.invited
+
+
+def unannounced_points(day: Day, run: Run) -> tuple[_Frame, int] | None:
+    """The run's frame and its points as a talk nobody announced; None when it fails a gate
+    (too short, too thin, too brief, shared with others, or one pasted text)."""
     p = profile(day, run)
     if (p.size < UNANNOUNCED_MIN_MESSAGES or p.weight < UNANNOUNCED_MIN_WEIGHT
             or p.duration < UNANNOUNCED_MIN_MINUTES or p.dominance < UNANNOUNCED_MIN_DOMINANCE
-            or p.heaviest > p.weight * HEAVIEST_MAX_SHARE):
-        return None
-    end = _sign_off_at(day, run)
-    frame = _frame(day, run, end if end is not None else run.end)
-    if frame.points < UNANNOUNCED_MIN_FRAME:
-        return None
-    points = frame.points
-    signals = frame.signals
-    if (p.long_texts >= p.size * LECTURE_LONG_SHARE or p.numbered >= LECTURE_MIN_NUMBERED
-            or p.images >= LECTURE_MIN_IMAGES):
-        points += CONTENT_POINTS["lecture"]
-    if p.size >= BIG_MESSAGES and p.weight >= BIG_WEIGHT:
-        points += CONTENT_POINTS["big"]
-    if p.size >= VERY_BIG_MESSAGES and p.weight >= VERY_BIG_WEIGHT:
-        points += CONTENT_POINTS["very_big"]
-    if p.dominance >= HOLDS_DOMINANCE:
-        points += CONTENT_POINTS["holds"]
-    elif p.dominance < SHARED_DOMINANCE:
-        points += CONTENT_POINTS["shared"]
-    if max(p.questions, p.replies) >= p.size * ANSWERING_SHARE:
-        points += ANSWERING_POINTS
-    if day.minutes[run.start] < MORNING_BEFORE:
-        points += MORNING_POINTS
-    if points < UNANNOUNCED_MIN_POINTS:
-        return None
-    return signals, frame.host, frame.invited
-
-
-def _unannounced_points(day: Day, run: Run) -> tuple[int, int] | None:  # diagnostics
-    p = profile(day, run)
-    if (p.size < UNANNOUNCED_MIN_MESSAGES or p.weight < UNANNOUNCED_MIN_WEIGHT
-            or p.duration < UNANNOUNCED_MIN_MINUTES or p.dominance < UNANNOUNCED_MIN_DOMINANCE
-            or p.heaviest > p.weight * HEAVIEST_MAX_SHARE):
+            or p.heaviest > p.weight * HEAVIEST_MAX_SHARE or p.burst > PASTE_BURST_CHARS):
         return None
     end = _sign_off_at(day, run)
     frame = _frame(day, run, end if end is not None else run.end)
@@ -608,7 +598,7 @@ def _unannounced_points(day: Day, run: Run) -> tuple[int, int] | None:  # diagno
         points += ANSWERING_POINTS
     if day.minutes[run.start] < MORNING_BEFORE:
         points += MORNING_POINTS
-    return frame.points, points
+    return frame, points
 
 
 def _document(day: Day, ann: Announcement) -> Run | None:
@@ -622,25 +612,25 @@ def _document(day: Day, ann: Announcement) -> Run | None:
             indices = [i] + [j for j in range(i + 1, len(messages))
                              if messages[j].sender == msg.sender
                              and minutes[j] - minutes[i] <= 10 and day.substantive[j]]
-            return Run(msg.sender, indices, 0)
+            return day.run(msg.sender, indices, 0)
     return None
 
 
-def _host_topic(day: Day, run: Run) -> str:
-    """Topic from what the host said before the talk: their invitation, sign-in call or
-    words announcing it."""
+def _host_topic(day: Day, run: Run, host: str) -> str:
+    """Topic from what the host said before the talk: their invitation, sign-in call, words
+    announcing it, or anything the host (who called the sign-ins or invited) said of its topic."""
     messages, minutes = day.messages, day.minutes
     start_minute = minutes[run.start]
     speaker_names = day.names_of(run.start)
-    for i in range(run.start - 1, -1, -1):
+    for i in range(run.start - 1, max(-1, run.start - 1 - LOOKBACK_SCAN), -1):
         if start_minute - minutes[i] > SIGN_IN_LOOKBACK:
             break
         msg = messages[i]
-        if msg.kind != "text" or msg.sender == run.sender or "分享" not in msg.text \
-                or len(msg.text) >= cues.ANNOUNCEMENT_MAX_CHARS:
+        if msg.kind != "text" or msg.sender == run.sender or len(msg.text) >= cues.ANNOUNCEMENT_MAX_CHARS \
+                or ("分享" not in msg.text and "主题" not in msg.text):
             continue
-        if cues.SIGN_IN_CALL.search(msg.text) or cues.is_announcement_like(msg.text) \
-                or cues.invites(msg.text, msg.mentions, speaker_names):
+        if (host and msg.sender == host) or cues.SIGN_IN_CALL.search(msg.text) \
+                or cues.is_announcement_like(msg.text) or cues.invites(msg.text, msg.mentions, speaker_names):
             topic = cues.topic_from_host(msg.text)
             if topic:
                 return topic
@@ -749,7 +739,7 @@ def _finish(day: Day, talks: list[DetectedTalk]) -> list[tuple[int, int]]:
         windows.append((window_start, window_end))
         hits = _collect_sign_ins(day, window_start, window_end)
         talk.sign_ins = hits
-        if hits and "sign_in_call" not in talk.signals:
+        if hits and "sign_in_call" not in talk.signals and "self_sign_ins" not in talk.signals:
             # Members signed in: there was a call, if only in the announcement.
             talk.signals.append("sign_in_call")
     return windows

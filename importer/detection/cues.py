@@ -37,7 +37,7 @@ def is_sign_in(text: str) -> bool:
     A bare ``[OK]`` is a sign-in only inside a sign-in window; ``detect_talks``
     handles that, so it is False here.
     """
-    if not text or len(text) > SIGN_IN_MAX_CHARS:
+    if not text or len(text) > SIGN_IN_MAX_CHARS or ("签" not in text and "报到" not in text):
         return False
     core = _NOISE.sub("", _STICKER_CODE.sub("", text))
     if not core or not _SIGN_IN_WORD.search(core):
@@ -60,6 +60,7 @@ _ANNOUNCE = re.compile(
     r"(?:今[天晚日]|晚上|今夜).{0,16}?(?:请到|邀请|分享嘉宾|嘉宾是|嘉宾为|"
     r"是.{1,12}?做分享|由.{1,12}?分享)"
 )
+_SELF_ANNOUNCED = re.compile(r"(?:由|是|轮到)我|我(?:来|为|给|和|跟|今天|今晚)")
 _ANNOUNCE_NOT = re.compile(r"有分享吗|有没有分享|分享吗|是谁[？?]?$")
 CORRECTION = re.compile(r"更正|修正|纠正|更改|改为")
 _ANNOUNCE_MENTION = re.compile(
@@ -85,6 +86,8 @@ INVITATION = re.compile(
     r"开始分享|请.{0,6}嘉宾.{0,6}开始|有请|开始吧|分享吧|可以开始|请@.{1,40}?(?:开始|分享)|"
     r"邀请@.{1,40}?开始"
 )
+# Every invitation holds one of these characters (a cheap test before the patterns).
+_MAY_INVITE = re.compile(r"[请讲开分介说]")
 # The host addressing the speaker by @mention with one of these words invites the talk
 # ("@NAME 讲讲吧", "@NAME 开始吧").
 _INVITING_WORD = re.compile(r"讲讲|讲一下|讲一讲|开讲|开始|分享|介绍一下|说说")
@@ -117,6 +120,8 @@ def parse_announcement(index: int, sender: str, text: str) -> Announcement | Non
         return None
     m = _ANNOUNCE_MENTION.search(text)
     mention = m.group(1).strip(" ?？") if m else ""
+    if not mention and _SELF_ANNOUNCED.search(text):
+        return None  # the speaker's own opening ("今天由我为大家分享…"), not a host's announcement
     topic = topic_from(text, _ANNOUNCED_TOPIC)
     if not mention and not topic:
         return None
@@ -138,7 +143,7 @@ def is_announcement_like(text: str) -> bool:
 def invites(text: str, mentions: Sequence[str], speaker_names: Sequence[str]) -> bool:
     """Whether a (short) message invites the talk: a go-ahead, or an @mention of the speaker
     with a word asking them to present."""
-    if len(text) >= HOST_MESSAGE_MAX_CHARS:
+    if len(text) >= HOST_MESSAGE_MAX_CHARS or not _MAY_INVITE.search(text):
         return False
     if INVITATION.search(text):
         return True
@@ -149,7 +154,8 @@ def invites(text: str, mentions: Sequence[str], speaker_names: Sequence[str]) ->
 # --- the speaker's part: opening, outline, numbered points, sign-off ------------------
 
 # A greeting alone opens many runs (and some discussions); an intent to present opens talks.
-_GREETING = re.compile(r"大家好|大家晚上好|大家下午好|各位好|各位晚上好|晚上好|^(?:hi|hello|hey)\b|^嗨",
+_GREETING = re.compile(r"大家好|大家(?:早上|上午|中午|下午|晚上)好|各位好|各位(?:早上|上午|下午|晚上)好|晚上好|"
+                       r"^(?:hi|hello|hey)\b|^嗨",
                        re.IGNORECASE)
 _INTENT = re.compile(
     r"(?:今天|今晚|本次|这次|本期|下面|接下来|现在)[^。！!？?]{0,14}(?:分享|介绍|讲|聊聊|交流)|"
@@ -225,13 +231,14 @@ _OPENING_TOPIC = [
                r"\s*[：:]?\s*" + _QUOTED),
     re.compile(r"(?:分享|讲|介绍|聊|主题|题目)[^，,。！!；;]{0,8}?" + _QUOTED),
     re.compile(r"(?:分享|讲|介绍|聊)的?(?:主题|题目|话题)(?:主要)?(?:是|为)(?:关于)?\s*[：:]?\s*"
-               r"(.{2,40}?)\s*(?:[，,。；;！!]|相关的|$)"),
-    re.compile(r"(?:主题|题目)\s*[：:是为]\s*(.{2,40}?)\s*(?:[，,。；;！!]|$)"),
-    re.compile(r"(?:今天|今晚|本次|这次)(?:主要)?(?:是)?(?:想|来|由我)?(?:和|跟|给|为)?(?:大家)?"
-               r"(?:分享|介绍|聊聊|讲讲|讲)(?:一下|一些|的是|下|点)?(?:关于)?\s*(.{2,40}?)\s*"
+               r"([^，,。；;！!：:\s].{1,39}?)\s*(?:[，,。；;！!]|相关的|$)"),
+    re.compile(r"(?:主题|题目)\s*[：:是为]\s*([^，,。；;！!：:\s].{1,39}?)\s*(?:[，,。；;！!]|$)"),
+    re.compile(r"(?:今天|今晚|本次|这次)(?:我|我们)?(?:主要)?(?:是)?(?:想|来|由我)?(?:和|跟|给|为)?(?:大家)?"
+               r"(?:分享|介绍|聊聊|讲讲|讲)(?:一下|一些|的是|下|点)?(?:关于)?\s*([^，,。；;！!：:\s].{1,39}?)\s*"
                r"(?:[，,。；;！!]|相关|的内容|$)"),
     re.compile(r"(?:给|和|跟|为)(?:大家|各位)(?:做|带来)?(?:一[个次下]|个)?(?:分享|介绍|讲)(?:一下|一些|的是|下)?(?:关于)?\s*"
-               r"(.{2,40}?)\s*(?:[，,。；;！!]|相关|的内容|$)"),
+               r"([^，,。；;！!：:\s].{1,39}?)\s*(?:[，,。；;！!]|相关|的内容|$)"),
+    re.compile(r"(?:分享|介绍|讲)(?:也)?(?:主要)?(?:是)?(?:围绕|关于)(?:着)?\s*([^，,。；;！!：:\s].{1,29}?)\s*(?:来进行|进行|展开|来讲|[，,。；;！!]|$)"),
 ]
 _HOST_TOPIC = _ANNOUNCED_TOPIC
 _TOPIC_TRIM = " \t\"'“”《》「」『』【】()（）:：,，。.;；!！?？~～-—"

@@ -11,11 +11,11 @@ day or once per candidate run, so detection stays linear in the number of messag
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from importer.transcript import RawMessage
 
-from .cues import is_numbered, is_question, is_reply, is_sign_in
+from .cues import is_numbered, is_question, is_reply, is_sign_in, is_sign_off, opening_strength
 
 # Two messages of one sender belong to one run when at most RUN_MAX_GAP minutes and at most
 # RUN_MAX_OTHERS substantive messages of others separate them.
@@ -33,22 +33,50 @@ OTHER_WEIGHT = 20
 LONG_TEXT_CHARS = 50
 
 
+_KIND_WEIGHT = {"image": IMAGE_WEIGHT, "file": FILE_WEIGHT}
+
+
 class Day:
     """One day's messages with the per-message facts every step needs, computed once."""
 
     def __init__(self, messages: Sequence[RawMessage]):
         self.messages = messages
-        self.minutes = [m.time.hour * 60 + m.time.minute + m.time.second / 60 for m in messages]
-        self.sign_in = [m.kind == "text" and is_sign_in(m.text) for m in messages]
-        self.substantive = [
-            m.kind not in ("sticker", "empty") and not (m.kind == "text" and (signed or not m.text.strip("?？ ")))
-            for m, signed in zip(messages, self.sign_in, strict=True)
-        ]
+        minutes: list[float] = []
+        sign_in: list[bool] = []
+        substantive: list[bool] = []
+        weights: list[int] = []
         # prefix[i]: substantive messages before index i (others between two indices in O(1)).
         prefix = [0]
-        for flag in self.substantive:
-            prefix.append(prefix[-1] + flag)
+        count = 0
+        time_minutes: dict = {}
+        for m in messages:
+            t = m.time
+            minute = time_minutes.get(t)
+            if minute is None:
+                minute = time_minutes[t] = t.hour * 60 + t.minute + t.second / 60
+            minutes.append(minute)
+            kind = m.kind
+            if kind == "text":
+                text = m.text
+                signed = is_sign_in(text)
+                useful = not signed and bool(text.strip("?？ "))
+                weights.append(len(text))
+            else:
+                signed = False
+                useful = kind != "sticker" and kind != "empty"
+                weights.append(_KIND_WEIGHT.get(kind, OTHER_WEIGHT))
+            sign_in.append(signed)
+            substantive.append(useful)
+            count += useful
+            prefix.append(count)
+        self.minutes = minutes
+        self.sign_in = sign_in
+        self.substantive = substantive
+        self.weights = weights
         self.prefix = prefix
+        self._sign_offs: dict[int, int] = {}
+        self._openings: dict[int, int] = {}
+        self._replies: dict[int, bool] = {}
 
     def __len__(self) -> int:
         return len(self.messages)
@@ -58,14 +86,39 @@ class Day:
         return self.prefix[b] - self.prefix[a + 1] if b > a else 0
 
     def weight(self, i: int) -> int:
-        msg = self.messages[i]
-        if msg.kind == "text":
-            return len(msg.text)
-        if msg.kind == "image":
-            return IMAGE_WEIGHT
-        if msg.kind == "file":
-            return FILE_WEIGHT
-        return OTHER_WEIGHT
+        return self.weights[i]
+
+    def run(self, sender: str, indices: list[int], others: int, lead: list[int] | None = None) -> Run:
+        weights = self.weights
+        return Run(sender, indices, others, sum(weights[i] for i in indices), lead or [])
+
+    def reply(self, i: int) -> bool:
+        """Whether message ``i`` is addressed to someone (``cues.is_reply``), remembered."""
+        found = self._replies.get(i)
+        if found is None:
+            msg = self.messages[i]
+            found = self._replies[i] = msg.kind == "text" and is_reply(msg.text, msg.quote is not None)
+        return found
+
+    def opening(self, i: int) -> int:
+        """``cues.opening_strength`` of message ``i`` (0 for anything but text), remembered."""
+        found = self._openings.get(i)
+        if found is None:
+            msg = self.messages[i]
+            found = self._openings[i] = opening_strength(msg.text) if msg.kind == "text" else 0
+        return found
+
+    def sign_off(self, i: int) -> int:
+        """2 when message ``i`` signs a talk off (``以上是我的分享``), 1 when it only thanks
+        everyone (``谢谢大家``), 0 otherwise; remembered per message."""
+        found = self._sign_offs.get(i)
+        if found is None:
+            msg = self.messages[i]
+            found = 0
+            if msg.kind == "text":
+                found = 2 if is_sign_off(msg.text) else (1 if is_sign_off(msg.text, strong=False) else 0)
+            self._sign_offs[i] = found
+        return found
 
     def names_of(self, i: int) -> tuple[str, ...]:
         """The names a message was sent under (two in a file merged from two phones)."""
@@ -78,6 +131,10 @@ class Run:
     sender: str
     indices: list[int]
     others: int  # others' substantive messages between the run's messages
+    weight: int  # its messages' weights summed (see the *_WEIGHT constants)
+    # The sender's messages just before the run that were cut off as pre-talk chatter: they may
+    # still hold the talk's opening words ("今天由我来分享…", then the host's go).
+    lead: list[int] = field(default_factory=list)
 
     @property
     def start(self) -> int:
@@ -91,14 +148,18 @@ class Run:
     def size(self) -> int:
         return len(self.indices)
 
-    def after(self, index: int) -> Run | None:
+    def after(self, day: Day, index: int) -> Run | None:
         """The part of the run after ``index`` (None when fewer than RUN_MIN_MESSAGES remain)."""
         if self.start > index:
             return self
         kept = [i for i in self.indices if i > index]
         if len(kept) < RUN_MIN_MESSAGES:
             return None
-        return Run(self.sender, kept, self.others)
+        return day.run(self.sender, kept, self.others)
+
+    def head(self, count: int) -> list[int]:
+        """The run's first ``count`` messages, after the chatter cut off before it."""
+        return self.lead + self.indices[:count]
 
 
 def find_runs(day: Day) -> list[Run]:
@@ -121,10 +182,10 @@ def find_runs(day: Day) -> list[Run]:
                 others += between
             else:
                 if len(current) >= RUN_MIN_MESSAGES:
-                    found.append(Run(sender, current, others))
+                    found.append(day.run(sender, current, others))
                 current, others = [i], 0
         if len(current) >= RUN_MIN_MESSAGES:
-            found.append(Run(sender, current, others))
+            found.append(day.run(sender, current, others))
     return found
 
 
@@ -142,15 +203,30 @@ class Profile:
     questions: int       # others' questions posted inside the run's stretch
     duration: float      # minutes from its first to its last message
     dominance: float     # its share of the substantive messages in its stretch
+    burst: int           # most characters of text it posted within BURST_MINUTES
 
 
-def weight_of(day: Day, run: Run) -> int:
-    return sum(day.weight(i) for i in run.indices)
+# The window in which ``Profile.burst`` counts characters (a paste arrives within it).
+BURST_MINUTES = 1
+
+
+def _burst(day: Day, run: Run) -> int:
+    """Most characters of text the run posted within any BURST_MINUTES (two pointers: linear)."""
+    texts = [i for i in run.indices if day.messages[i].kind == "text"]
+    best = total = 0
+    first = 0
+    for i in texts:
+        total += len(day.messages[i].text)
+        while day.minutes[i] - day.minutes[texts[first]] > BURST_MINUTES:
+            total -= len(day.messages[texts[first]].text)
+            first += 1
+        best = max(best, total)
+    return best
 
 
 def profile(day: Day, run: Run) -> Profile:
     messages = day.messages
-    weights = [day.weight(i) for i in run.indices]
+    weights = [day.weights[i] for i in run.indices]
     long_texts = images = numbered = replies = 0
     for i in run.indices:
         msg = messages[i]
@@ -160,7 +236,7 @@ def profile(day: Day, run: Run) -> Profile:
             text = msg.text
             long_texts += len(text) >= LONG_TEXT_CHARS
             numbered += is_numbered(text)
-            replies += is_reply(text, msg.quote is not None)
+            replies += day.reply(i)
     questions = sum(
         1 for i in range(run.start + 1, run.end)
         if day.substantive[i] and messages[i].sender != run.sender and messages[i].kind == "text"
@@ -177,6 +253,7 @@ def profile(day: Day, run: Run) -> Profile:
         questions=questions,
         duration=day.minutes[run.end] - day.minutes[run.start],
         dominance=run.size / (run.size + run.others),
+        burst=_burst(day, run),
     )
 
 
@@ -195,6 +272,6 @@ def talk_like(day: Day, run: Run, *, relaxed: bool = False) -> bool:
     dominance = run.size / (run.size + run.others)
     if relaxed:
         return (run.size >= RELAXED_MIN_MESSAGES and dominance >= RELAXED_MIN_DOMINANCE
-                and weight_of(day, run) >= RELAXED_MIN_WEIGHT)
+                and run.weight >= RELAXED_MIN_WEIGHT)
     return (run.size >= TALK_MIN_MESSAGES and dominance >= TALK_MIN_DOMINANCE
-            and weight_of(day, run) >= TALK_MIN_WEIGHT)
+            and run.weight >= TALK_MIN_WEIGHT)
