@@ -101,13 +101,17 @@ ON_TIME = 20                  # minutes either side of the announced start: "at 
 NEAR_BEFORE, NEAR_AFTER = 45, 90   # minutes before/after the start: still near it
 NO_START_WINDOW = 6 * 60      # minutes after an announcement without a start in which its talk is expected
 ANNOUNCED_POINTS = {
-    "on_time": 3, "near": 2, "early": -1,       # timing
-    "name": 3, "name_alike": 1,                 # the mentioned name
-    "announcer": -3,                            # the announcer's own run (unless named)
-    "opening_intent": 2, "greeting": 1, "topic": 2, "sign_off": 1, "go": 1, "talk_like": 1,
-    "answering": -1,
+    # timing: starts within ON_TIME of the announced start, near it, or well before it
+    "on_time": 3, "near": 2, "early": -1,
+    # evidence of being this talk: the sender is the mentioned member (or alike: a typo), the
+    # run opens like a talk (an intent to present, or a greeting), speaks of the announced
+    # topic, signs off, or follows the host's go
+    "name": 3, "name_alike": 1, "opening_intent": 2, "greeting": 1, "topic": 2, "sign_off": 1, "go": 1,
+    # and the rest: the announcer's own run (unless they are the one named), a run that looks
+    # like a talk on its own, a run of answers (40% or more of it addressed to someone)
+    "announcer": -3, "talk_like": 1, "answering": -1,
 }
-ANNOUNCED_MIN_POINTS = 3
+ANNOUNCED_MIN_POINTS = 3      # the best run must reach this, or the share was not given that day
 # A run of the mentioned member counts as a candidate even when thinner than a talk (a few
 # lines pointing to a document the host posted), from this weight on.
 NAMED_MIN_WEIGHT = 150
@@ -116,10 +120,10 @@ DOCUMENT_WINDOW = 60          # minutes after an announcement in which a posted 
 
 # Unannounced talks. Gates first: a run too short, too thin, too brief, shared with others or
 # made of one pasted text is not a talk, whatever it says.
-UNANNOUNCED_MIN_MESSAGES = 6
-UNANNOUNCED_MIN_WEIGHT = 400
-UNANNOUNCED_MIN_MINUTES = 3
-UNANNOUNCED_MIN_DOMINANCE = 0.5
+UNANNOUNCED_MIN_MESSAGES = 6   # messages in the run
+UNANNOUNCED_MIN_WEIGHT = 400   # characters (images and files weighted, see ``runs``)
+UNANNOUNCED_MIN_MINUTES = 3    # from its first to its last message
+UNANNOUNCED_MIN_DOMINANCE = 0.5  # its share of the substantive messages in its stretch
 HEAVIEST_MAX_SHARE = 0.6      # one message holding more of the weight is a pasted digest, not a talk
 PASTE_BURST_CHARS = 2000      # characters within a minute (``Profile.burst``): more is a digest pasted in one
                               # go, not a talk typed or read out (the corpus' talks post at most about 1,200)
@@ -133,19 +137,19 @@ SELF_SIGN_INS_MIN = 3         # members signing in on their own before the run: 
 THANKS_MANY = 2               # distinct others thanking for the sharing: "thanks_many"
 # ... and the content: a lecture (mostly long texts, or numbered points, or slides), size, and
 # how much of its stretch the speaker holds (others keep quiet during a talk).
-LECTURE_LONG_SHARE = 0.5      # share of long texts in the run
-LECTURE_MIN_NUMBERED = 3
-LECTURE_MIN_IMAGES = 3
-BIG_MESSAGES, BIG_WEIGHT = 15, 1200
-VERY_BIG_MESSAGES, VERY_BIG_WEIGHT = 30, 2500   # a sustained lecture: one more point
-HOLDS_DOMINANCE = 0.8
-SHARED_DOMINANCE = 0.6        # below this, the stretch is half an exchange
+LECTURE_LONG_SHARE = 0.5      # a lecture: at least this share of the run's messages are long texts,
+LECTURE_MIN_NUMBERED = 3      # or this many numbered points,
+LECTURE_MIN_IMAGES = 3        # or this many slides (images)
+BIG_MESSAGES, BIG_WEIGHT = 15, 1200             # "big": at least this many messages and this weight
+VERY_BIG_MESSAGES, VERY_BIG_WEIGHT = 30, 2500   # "very_big", a sustained lecture: one more point
+HOLDS_DOMINANCE = 0.8         # from this share of its stretch on, the run holds the floor: "holds"
+SHARED_DOMINANCE = 0.6        # below this, the stretch is half an exchange: "shared"
 CONTENT_POINTS = {"lecture": 1, "big": 1, "very_big": 1, "holds": 1, "shared": -1}
 # Penalties: answering questions (others' questions or replies make up this share of the run),
 # and the morning, when digests are posted and talks are rare.
-ANSWERING_SHARE = 0.3
+ANSWERING_SHARE = 0.3         # others' questions inside the run, or its replies, per message of the run
 ANSWERING_POINTS = -2
-MORNING_BEFORE = 12 * 60      # minutes since midnight
+MORNING_BEFORE = 12 * 60      # minutes since midnight: a run starting earlier is in the morning
 MORNING_POINTS = -2
 UNANNOUNCED_MIN_FRAME = 2     # a talk needs a frame...
 UNANNOUNCED_MIN_POINTS = 4    # ... and enough points in all
@@ -264,39 +268,49 @@ class _Detector:
 
     def _fit(self, ann: Announcement, run: Run, topic_pairs: set[str]) -> tuple[int, float]:
         """Points of ``run`` as the talk of ``ann`` (whose topic has the character pairs
-        ``topic_pairs``), and its distance (minutes) to the announced start."""
+        ``topic_pairs``), and its distance (minutes) to the announced start. A run with no
+        evidence of being this talk but its time (its sender named, a talk's opening, the
+        topic, a sign-off, the host's go) gets no points: chatting at the announced time does
+        not make a member the speaker, whose name the import will then take for theirs."""
         day = self.day
         start = day.minutes[run.start]
-        points = 0
+        timing = 0
         if ann.start is None:
             distance = start - day.minutes[ann.index]
-            points += ANNOUNCED_POINTS["near"] if distance <= NO_START_WINDOW else 0
+            timing = ANNOUNCED_POINTS["near"] if distance <= NO_START_WINDOW else 0
         else:
             offset = start - (ann.start.hour * 60 + ann.start.minute)
             distance = abs(offset)
             if distance <= ON_TIME:
-                points += ANNOUNCED_POINTS["on_time"]
+                timing = ANNOUNCED_POINTS["on_time"]
             elif -NEAR_BEFORE <= offset <= NEAR_AFTER:
-                points += ANNOUNCED_POINTS["near"]
+                timing = ANNOUNCED_POINTS["near"]
             elif offset < -NEAR_BEFORE:
-                points += ANNOUNCED_POINTS["early"]
+                timing = ANNOUNCED_POINTS["early"]
+        evidence = 0
         names = day.names_of(run.start)
         named = bool(ann.mention) and any(names_match(n, ann.mention) for n in names)
         if named:
-            points += ANNOUNCED_POINTS["name"]
+            evidence += ANNOUNCED_POINTS["name"]
         elif ann.mention and any(names_alike(n, ann.mention) for n in names):
-            points += ANNOUNCED_POINTS["name_alike"]
+            evidence += ANNOUNCED_POINTS["name_alike"]
+        opening = max((day.opening(i) for i in run.head(OPENING_SCAN)), default=0)
+        evidence += ANNOUNCED_POINTS["opening_intent"] if opening == 2 else ANNOUNCED_POINTS["greeting"] * opening
+        on_topic = bool(topic_pairs) and len(
+            topic_pairs & cues.bigrams("".join(_head_texts(day, run, TOPIC_SCAN)))) >= min(
+            TOPIC_MIN_SHARED_BIGRAMS, len(topic_pairs))
+        if on_topic:
+            evidence += ANNOUNCED_POINTS["topic"]
+        if _sign_off_at(day, run) is not None:
+            evidence += ANNOUNCED_POINTS["sign_off"]
+        if self._go_before(run, ann):
+            evidence += ANNOUNCED_POINTS["go"]
+        if not evidence or (timing <= 0 and not named and not on_topic):
+            # Nothing but the time, or far from it with neither the name nor the topic.
+            return 0, distance
+        points = timing + evidence
         if run.sender == ann.host and not named:
             points += ANNOUNCED_POINTS["announcer"]
-        opening = max((day.opening(i) for i in run.head(OPENING_SCAN)), default=0)
-        points += ANNOUNCED_POINTS["opening_intent"] if opening == 2 else ANNOUNCED_POINTS["greeting"] * opening
-        if topic_pairs and len(topic_pairs & cues.bigrams("".join(_head_texts(day, run, TOPIC_SCAN)))) >= min(
-                TOPIC_MIN_SHARED_BIGRAMS, len(topic_pairs)):
-            points += ANNOUNCED_POINTS["topic"]
-        if _sign_off_at(day, run) is not None:
-            points += ANNOUNCED_POINTS["sign_off"]
-        if self._go_before(run, ann):
-            points += ANNOUNCED_POINTS["go"]
         if talk_like(day, run):
             points += ANNOUNCED_POINTS["talk_like"]
         replies = sum(1 for i in run.indices if day.reply(i))

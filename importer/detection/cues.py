@@ -86,6 +86,8 @@ INVITATION = re.compile(
     r"开始分享|请.{0,6}嘉宾.{0,6}开始|有请|开始吧|分享吧|可以开始|请@.{1,40}?(?:开始|分享)|"
     r"邀请@.{1,40}?开始"
 )
+# Asking for a talk some other time ("@NAME 什么时候给大家分享一下？") invites nothing now.
+_NOT_NOW = re.compile(r"什么时候|改天|下次|有空|有机会|以后|哪天|明天|下周|期待")
 # Every invitation holds one of these characters (a cheap test before the patterns).
 _MAY_INVITE = re.compile(r"[请讲开分介说]")
 # The host addressing the speaker by @mention with one of these words invites the talk
@@ -143,7 +145,7 @@ def is_announcement_like(text: str) -> bool:
 def invites(text: str, mentions: Sequence[str], speaker_names: Sequence[str]) -> bool:
     """Whether a (short) message invites the talk: a go-ahead, or an @mention of the speaker
     with a word asking them to present."""
-    if len(text) >= HOST_MESSAGE_MAX_CHARS or not _MAY_INVITE.search(text):
+    if len(text) >= HOST_MESSAGE_MAX_CHARS or not _MAY_INVITE.search(text) or _NOT_NOW.search(text):
         return False
     if INVITATION.search(text):
         return True

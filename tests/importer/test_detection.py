@@ -491,6 +491,21 @@ def test_announced_talk_not_given_is_a_share_not_delivered():
     assert share.sign_ins == [SignInHit("晚风", 1), SignInHit("阿青", 2)]
 
 
+def test_announced_talk_not_given_while_a_member_chats_at_the_announced_time():
+    # A member posting long lines at 20:00 is not the speaker: nothing but the time says so,
+    # and taking them would give them the announced member's name.
+    rows = [("18:00:00", "林夕_群管理", CLOUD_ANNOUNCEMENT), ("18:01:00", "晚风", "签到")]
+    rows += [(f"20:{k * 2:02d}:00", "路人甲", POINTS[k] + POINTS[k + 1]) for k in range(6)]
+    rows += [("20:13:00", "阿青", "嗯"), ("21:40:00", "阿青", "今天的分享好像没开始")]
+    # ... nor is a member presenting something else late in the evening.
+    rows += [("22:00:00", "宋青", "今天给大家介绍一下我们新上线的收银台")] + [
+        (f"22:{k * 2 + 1:02d}:00", "宋青", POINTS[k] + POINTS[k + 1]) for k in range(6)]
+    shares = detect_shares(day(*rows))
+    assert [(s.delivered, s.speaker) for s in shares if s.speaker_mention == MENTION] == [(False, "")]
+    # The late presentation is a talk of its own (an opening and a lecture), nobody's announced one.
+    assert [(s.speaker, s.speaker_mention, s.announcement_index) for s in shares if s.delivered] == [("宋青", "", None)]
+
+
 def test_a_share_not_given_and_a_talk_given_the_same_day():
     first = CLOUD_ANNOUNCEMENT.replace("20:00", "16:00")
     second = ("今天请到一位朋友，@Tony Chen-远山-产品 给大家做分享，主题是 “跨境收单” 开始时间为【20:00】；"
@@ -522,7 +537,7 @@ def busy_day(count):
     return day(*rows)
 
 
-def detection_seconds(messages, repeat=3):
+def detection_seconds(messages, repeat=5):
     best = float("inf")
     for _ in range(repeat):
         started = time.perf_counter()
@@ -532,6 +547,8 @@ def detection_seconds(messages, repeat=3):
 
 
 def test_detection_time_grows_linearly_with_the_day():
-    small, big = busy_day(2_000), busy_day(8_000)
+    # The fastest of five runs each, 4x the messages in one day: about 4x the time when linear;
+    # 10x leaves room for a busy machine.
+    small, big = busy_day(4_000), busy_day(16_000)
     ratio = detection_seconds(big) / detection_seconds(small)
-    assert ratio < 8, f"4x the messages took {ratio:.1f}x the time: not linear"
+    assert ratio < 10, f"4x the messages took {ratio:.1f}x the time: not linear"
