@@ -192,9 +192,12 @@ def _announcements(day: Day) -> list[Announcement]:
     for i, msg in enumerate(day.messages):
         if msg.kind != "text" or "分享" not in msg.text:
             continue
-        ann = cues.parse_announcement(i, msg.sender, msg.text)
+        ann = cues.parse_announcement(i, msg.sender, msg.text, msg.mentions)
         if ann is None:
             continue
+        if ann.start is not None and ann.start.hour < 12 and msg.time.hour >= 12 and ann.start < msg.time:
+            # "大概8:30开始" posted in the evening: 20:30, not a time already past.
+            ann.start = ann.start.replace(hour=ann.start.hour + 12)
         if found:
             last = found[-1]
             same = (ann.mention and last.mention and names_match(ann.mention, last.mention)) or (

@@ -67,12 +67,15 @@ _ANNOUNCE_MENTION = re.compile(
     r"@\s*(.+?)\s*(?:\?|？|童鞋|同学|老师|给大家|给我们|为大家|为我们|来做|来给|来为|来跟|"
     r"做分享|分享|[，,。；;！!]|\s{2}|$)"
 )
+# A mention running longer, or on into these words, has run past the name.
+ANNOUNCED_MENTION_MAX_CHARS = 30
+_NOT_A_NAME = re.compile(r"主题|题目|分享|开始|签到|时间|今天|今晚|大家")
 _QUOTED = r"[“\"「『《【]\s*(.+?)\s*[”\"」』》】]"
 _ANNOUNCED_TOPIC = [
-    re.compile(r"主题(?:内容)?(?:是|为)?\s*[：:]?\s*" + _QUOTED),
+    re.compile(r"(?:主题|题目)(?:内容)?(?:是|为)?\s*[：:]?\s*" + _QUOTED),
     re.compile(r"(?:分享|讲|介绍|聊)(?:一下|的是|一些)?\s*" + _QUOTED),
     re.compile(r"带来主题为\s*(.+?)\s*的分享"),
-    re.compile(r"主题(?:内容)?(?:是|为)?\s*[：:]?\s*(.+?)\s*(?:[，,。；;！!\s]|开始时间|大家欢迎|欢迎|"
+    re.compile(r"(?:主题|题目)(?:内容)?(?:是|为)?\s*[：:]?\s*(.+?)\s*(?:[，,。；;！!\s]|开始时间|大家欢迎|欢迎|"
                r"先发|大家先|据说|$)"),
     re.compile(r"给大家分享(?:一下|下)?\s*(.+?)\s*(?:[。，,；;！!]|$)"),
 ]
@@ -114,14 +117,21 @@ class Announcement:
     host: str           # the sender of the first post
 
 
-def parse_announcement(index: int, sender: str, text: str) -> Announcement | None:
-    """The announcement in ``text``, or None: a talk today, its speaker (@mention) or topic."""
+def parse_announcement(index: int, sender: str, text: str, mentions: Sequence[str] = ()) -> Announcement | None:
+    """The announcement in ``text``, or None: a talk today, its speaker (@mention) or topic.
+    ``mentions`` are the message's @mentions as the transcript parser read them: the name
+    found here runs on to the announcement's next words ("@Summer 梁夏-丰瑞祥 给大家…", a
+    nickname with a space), and where that overshoots into the announcement itself ("@NAME
+    题目是…"), the parser's mention is the name."""
     if len(text) > ANNOUNCEMENT_MAX_CHARS or "分享" not in text or _ANNOUNCE_NOT.search(text):
         return None
     if not _ANNOUNCE.search(text):
         return None
     m = _ANNOUNCE_MENTION.search(text)
     mention = m.group(1).strip(" ?？") if m else ""
+    parsed = next((p for p in mentions if mention.startswith(p)), "")
+    if parsed and (len(mention) > ANNOUNCED_MENTION_MAX_CHARS or _NOT_A_NAME.search(mention[len(parsed):])):
+        mention = parsed
     if not mention and _SELF_ANNOUNCED.search(text):
         return None  # the speaker's own opening ("今天由我为大家分享…"), not a host's announcement
     topic = topic_from(text, _ANNOUNCED_TOPIC)

@@ -69,6 +69,15 @@ def announced_day():
     return day(*rows)
 
 
+def test_announced_start_written_on_a_twelve_hour_clock_is_in_the_evening():
+    rows = [("19:20:00", "林夕_群管理", "今晚的分享嘉宾是@周一帆-青松科技-架构-广州 题目是清算批量设计 大概8:30开始 先签到"),
+            ("19:21:00", "晚风", "签到"),
+            ("20:30:00", "一帆", "大家好，我们开始")] + talk_rows(31, "一帆", 9) + [("20:41:00", "一帆", "以上是我的分享")]
+    [talk] = detect_talks(day(*rows))
+    assert (talk.speaker, talk.announced_start, talk.speaker_mention, talk.topic) == (
+        "一帆", datetime.time(20, 30), "周一帆-青松科技-架构-广州", "清算批量设计")
+
+
 def test_detect_talks_announced_talk_takes_the_corrected_announcement():
     messages = announced_day()
     [talk] = detect_talks(messages)
