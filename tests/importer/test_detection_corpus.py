@@ -84,7 +84,7 @@ def test_corpus_topics_look_like_the_titles(corpus):
     alike = [p for p in pairs if p[2]]
     print(f"\ntopics like the title: {len(alike)}/{len(pairs)}; unlike:\n" + "\n".join(
         f"  {g.group} {g.day} {g.write_up.topic!r} vs {t.topic!r} ({t.topic_source})" for g, t, ok in pairs if not ok))
-    assert len(alike) / len(pairs) >= 0.87
+    assert len(alike) / len(pairs) >= 0.9
 
 
 def test_corpus_announced_talks_have_the_speaker_who_gave_them(corpus):
