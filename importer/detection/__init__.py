@@ -408,21 +408,24 @@ class _Detector:
         speaker's next runs after a short pause are the rest of the talk when they still read
         like one (long texts, numbered points, slides) or end with a sign-off."""
         day = self.day
-        end = _sign_off_at(day, run)
-        if end is not None:
-            return _closing_lines(day, run, end), True
+        found = _sign_off_found(day, run)
+        if found is not None and found[1] == cues.SIGN_OFF_SHARING:
+            return _closing_lines(day, run, found[0]), True
+        # No sign-off closing the sharing yet: the talk may go on after a pause.
         end = run.end
         for later in self.by_sender.get(run.sender, []):
             if later.start <= end:
                 continue
             if day.minutes[later.start] - day.minutes[end] > TALK_PAUSE_MAX or not self.free(later):
                 break
-            sign_off = _sign_off_at(day, later)
-            if sign_off is not None:
-                return _closing_lines(day, later, sign_off), True
+            later_found = _sign_off_found(day, later)
+            if later_found is not None and (later_found[1] == cues.SIGN_OFF_SHARING or found is None):
+                return _closing_lines(day, later, later_found[0]), True
             if not _lecture(day, later):
                 break
             end = later.end
+        if found is not None:
+            return _closing_lines(day, run, found[0]), True
         return end, False
 
 
@@ -433,14 +436,29 @@ def _head_texts(day: Day, run: Run, count: int) -> list[str]:
 
 
 def _sign_off_at(day: Day, run: Run) -> int | None:
-    """Index of the run's sign-off (past its opening; a weak one only in its second half)."""
+    """Index of the run's sign-off, past its opening: the first that closes the sharing, else
+    the last that closes the content (parts are closed on the way), else the first thanks to
+    everyone in the run's second half."""
+    found = _sign_off_found(day, run)
+    return found[0] if found is not None else None
+
+
+def _sign_off_found(day: Day, run: Run) -> tuple[int, int] | None:
+    """(index, kind) of the run's sign-off (see ``_sign_off_at``)."""
     indices = run.indices
     half = len(indices) // 2
+    content = thanks = None
     for pos in range(2, len(indices)):
-        found = day.sign_off(indices[pos])
-        if found == 2 or (found == 1 and pos >= half):
-            return indices[pos]
-    return None
+        kind = day.sign_off(indices[pos])
+        if kind == cues.SIGN_OFF_SHARING:
+            return indices[pos], kind
+        if kind == cues.SIGN_OFF_CONTENT:
+            content = indices[pos]
+        elif kind == cues.SIGN_OFF_THANKS and pos >= half and thanks is None:
+            thanks = indices[pos]
+    if content is not None:
+        return content, cues.SIGN_OFF_CONTENT
+    return (thanks, cues.SIGN_OFF_THANKS) if thanks is not None else None
 
 
 def _closing_lines(day: Day, run: Run, end: int) -> int:

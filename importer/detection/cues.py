@@ -184,14 +184,32 @@ _NUMBERED_START = re.compile(
     r"^\s*(?:第[一二三四五六七八九十\d]{1,2}(?:部分|点|个方面|方面|章|节|步|个问题)|[一二三四五六七八九十]{1,2}[、.．]|"
     r"\d{1,2}[、．)）]|\d{1,2}\.(?!\d)|[（(]\d{1,2}[)）]|[（(][一二三四五六七八九十]{1,2}[)）]|首先|其次|然后|最后|另外)"
 )
-_SIGN_OFF_CORE = (
-    r"(?:以上|今天|本次|本期|我的|这次|今晚).{0,12}(?:分享|内容|介绍).{0,10}"
-    r"(?:完毕|结束|到这|到此|就这些|就是这些|这么多|就是以上|为止)|"
-    r"以上.{0,10}分享|分享完毕|分享结束|分享到这|分享就到|以上是我|以上就是|以上是今天|讲完了|"
-    r"我就讲到这|就讲到这|就分享到这|就介绍到这|分割线|^\s*[-—_=*~～]{6,}\s*$"
+# Sign-offs, from the strongest: closing the sharing itself ("以上是我今天的分享", "分享完毕",
+# a line of dashes), closing a part or the content ("以上就是…", "讲完了", "就介绍到这"), and
+# only thanking everyone ("谢谢大家"). A talk may close parts on its way ("以上就是第一部分"),
+# so only the first kind ends it outright.
+_SHARING_CLOSED = re.compile(
+    r"(?:以上|今天|本次|本期|我的|这次|今晚).{0,12}分享.{0,10}(?:完毕|结束|到这|到此|就这些|就是这些|这么多|为止)|"
+    r"以上.{0,10}分享|分享完毕|分享结束|分享到这|分享就到|就分享到这|分割线|^\s*[-—_=*~～]{6,}\s*$"
 )
-STRONG_SIGN_OFF = re.compile(_SIGN_OFF_CORE)
-SIGN_OFF = re.compile(_SIGN_OFF_CORE + r"|谢谢大家|感谢大家|谢谢各位|感谢各位")
+_CONTENT_CLOSED = re.compile(
+    r"(?:以上|今天|本次|本期|我的|这次|今晚).{0,12}(?:内容|介绍).{0,10}"
+    r"(?:完毕|结束|到这|到此|就这些|就是这些|这么多|就是以上|为止)|"
+    r"以上是我|以上就是|以上是今天|讲完了|我就讲到这|就讲到这|就介绍到这"
+)
+_THANKING_ALL = re.compile(r"谢谢大家|感谢大家|谢谢各位|感谢各位")
+SIGN_OFF_SHARING, SIGN_OFF_CONTENT, SIGN_OFF_THANKS = 3, 2, 1
+
+
+def sign_off_kind(text: str) -> int:
+    """SIGN_OFF_SHARING, SIGN_OFF_CONTENT, SIGN_OFF_THANKS or 0 (see above)."""
+    if _SHARING_CLOSED.search(text):
+        return SIGN_OFF_SHARING
+    if _CONTENT_CLOSED.search(text):
+        return SIGN_OFF_CONTENT
+    return SIGN_OFF_THANKS if _THANKING_ALL.search(text) else 0
+
+
 # Others' reactions to a talk: thanks for the sharing, praise of it.
 _THANKS_FOR_SHARING = re.compile(
     r"(?:谢谢|感谢|多谢|辛苦)[^，,。！!？]{0,24}?(?:分享|讲解|老师|嘉宾|干货)|"
@@ -217,10 +235,6 @@ def outline_marks(text: str) -> int:
 def is_numbered(text: str) -> bool:
     """A numbered point: a message that starts with ``第二部分``, ``3、``, ``（一）``, ``首先``…"""
     return _NUMBERED_START.match(text) is not None
-
-
-def is_sign_off(text: str, *, strong: bool = True) -> bool:
-    return (STRONG_SIGN_OFF if strong else SIGN_OFF).search(text) is not None
 
 
 def thanks_for_sharing(text: str) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from importer.transcript import RawMessage
 
-from .cues import is_numbered, is_question, is_reply, is_sign_in, is_sign_off, opening_strength
+from .cues import is_numbered, is_question, is_reply, is_sign_in, opening_strength, sign_off_kind
 
 # Two messages of one sender belong to one run when at most RUN_MAX_GAP minutes and at most
 # RUN_MAX_OTHERS substantive messages of others separate them.
@@ -109,15 +109,11 @@ class Day:
         return found
 
     def sign_off(self, i: int) -> int:
-        """2 when message ``i`` signs a talk off (``以上是我的分享``), 1 when it only thanks
-        everyone (``谢谢大家``), 0 otherwise; remembered per message."""
+        """``cues.sign_off_kind`` of message ``i`` (0 for anything but text), remembered."""
         found = self._sign_offs.get(i)
         if found is None:
             msg = self.messages[i]
-            found = 0
-            if msg.kind == "text":
-                found = 2 if is_sign_off(msg.text) else (1 if is_sign_off(msg.text, strong=False) else 0)
-            self._sign_offs[i] = found
+            found = self._sign_offs[i] = sign_off_kind(msg.text) if msg.kind == "text" else 0
         return found
 
     def names_of(self, i: int) -> tuple[str, ...]:
