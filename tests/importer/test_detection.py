@@ -320,6 +320,15 @@ def test_unannounced_talk_ends_at_its_sign_off(sign_off):
     assert (messages[talk.end_index].text, talk.topic, talk.topic_source) == (sign_off, "收款机构的对账", "opening")
 
 
+def test_a_part_closed_on_the_way_does_not_end_the_talk():
+    rows = [("20:00:00", SPEAKER, "大家好，今天和大家分享收款机构的对账")] + lecture(SPEAKER, 20, 1, 4) + [
+        ("20:09:00", SPEAKER, "以上就是第一部分，下面讲第二部分"),
+    ] + lecture(SPEAKER, 20, 10, 4) + [("20:19:00", SPEAKER, "以上是我今天的分享，谢谢")]
+    messages = day(*rows)
+    [talk] = detect_talks(messages)
+    assert messages[talk.end_index].text == "以上是我今天的分享，谢谢"
+
+
 def test_unannounced_talk_members_sign_in_on_their_own():
     rows = chat(19, 0, 3) + [
         ("19:50:00", "阿青", "签到"),
