@@ -316,7 +316,10 @@ class _Detector:
             points += ANNOUNCED_POINTS["announcer"]
         if talk_like(day, run):
             points += ANNOUNCED_POINTS["talk_like"]
-        replies = sum(1 for i in run.indices if day.reply(i))
+        key = ("replies", run.start, run.end, run.size)
+        replies = day.memo.get(key)
+        if replies is None:
+            replies = day.memo[key] = sum(1 for i in run.indices if day.reply(i))
         if replies * 10 >= run.size * 4:
             points += ANNOUNCED_POINTS["answering"]
         return points, distance
@@ -444,7 +447,15 @@ def _sign_off_at(day: Day, run: Run) -> int | None:
 
 
 def _sign_off_found(day: Day, run: Run) -> tuple[int, int] | None:
-    """(index, kind) of the run's sign-off (see ``_sign_off_at``)."""
+    """(index, kind) of the run's sign-off (see ``_sign_off_at``); remembered per run, which
+    every announcement of the day weighs again."""
+    key = ("sign_off", run.start, run.end, run.size)
+    if key not in day.memo:
+        day.memo[key] = _find_sign_off(day, run)
+    return day.memo[key]
+
+
+def _find_sign_off(day: Day, run: Run) -> tuple[int, int] | None:
     indices = run.indices
     half = len(indices) // 2
     content = thanks = None

@@ -77,6 +77,8 @@ class Day:
         self._sign_offs: dict[int, int] = {}
         self._openings: dict[int, int] = {}
         self._replies: dict[int, bool] = {}
+        # Facts about runs, remembered by the steps that weigh a run more than once.
+        self.memo: dict[tuple, object] = {}
 
     def __len__(self) -> int:
         return len(self.messages)
