@@ -331,7 +331,7 @@ def bigrams(text: str) -> set[str]:
 
 _COMPACT = re.compile(r"[\W_]+")
 # Without separators, one name must be at least this long to match as the start of another
-# (``李洪军拉乌`` / ``李洪军-拉乌网络-研发``; ``李洪`` alone proves nothing).
+# (``周一帆青松`` / ``周一帆-青松科技-架构``; ``周一`` alone proves nothing).
 COMPACT_PREFIX_MIN_CHARS = 4
 
 
@@ -340,8 +340,8 @@ def names_match(a: str, b: str) -> bool:
     """Whether two names plausibly denote one person (header name vs group nickname):
     equal keys, one the start of the other (``鸽子`` / ``鸽子-支付产品-上海``), the same
     personal-name part, one's personal name among the other's parts (parts reordered:
-    ``互金产品-郑式静-杭州`` / ``郑式静-互金-PM-杭州``), or the same letters without the
-    separators (``李洪军拉乌网络`` / ``李洪军-拉乌网络-研发``)."""
+    ``云栈支付-赵启明-深圳`` / ``赵启明-云栈支付-架构-深圳``), or the same letters without the
+    separators (``赵启明云栈支付`` / ``赵启明-云栈支付-架构-深圳``)."""
     ka, kb = normalize_name(a), normalize_name(b)
     if not ka or not kb:
         return False
@@ -366,7 +366,7 @@ def names_match(a: str, b: str) -> bool:
 @lru_cache(maxsize=65536)
 def names_alike(a: str, b: str) -> bool:
     """A weaker likeness, a hint only: the same nickname but for one differing part (a typo
-    in the personal name, ``珞珈-恒丰银行-产品-北京`` / ``洛咖-恒丰银行-产品-北京``). Two
+    in the personal name, ``赵启铭-云栈支付-架构-深圳`` / ``赵启明-云栈支付-架构-深圳``). Two
     colleagues can be alike, so this never decides alone."""
     pa, pb = normalize_name(a).split("-"), normalize_name(b).split("-")
     if len(pa) < 3 or len(pa) != len(pb):
