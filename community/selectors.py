@@ -6,7 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
 
+from .dates import today_in
 from .models import Group, Member, Membership, MembershipRole, MembershipStatus, Name, RecordedDay
 from .names import NicknameParts, parse_nickname
 
@@ -156,8 +158,10 @@ def directory_memberships(*, group: Group, include_inactive: bool) -> QuerySet[M
 
 def last_recorded_day(group: Group) -> dt.date | None:
     """The group's latest recorded (imported) day: "today" for the rules' evidence, since the
-    record can lag behind the calendar."""
-    return RecordedDay.objects.filter(group=group).aggregate(last=Max("day"))["last"]
+    record can lag behind the calendar; never after today in the group's time zone (as the
+    rules, which never judge as of a future day)."""
+    last = RecordedDay.objects.filter(group=group).aggregate(last=Max("day"))["last"]
+    return min(last, today_in(group.tz, now=timezone.now())) if last else None
 
 
 @dataclass(frozen=True)
