@@ -20,6 +20,7 @@ from django.utils import translation
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
+from community.dates import latest_record_day
 from community.models import Group, Message, StoredImage
 from community.permissions import group_access, group_access_from_roles, is_group_member
 from community.selectors import user_roles
@@ -121,11 +122,14 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def day(request, group_slug: str, day: dt.date) -> HttpResponse:
-    """Every message of a day of the group's record, talks marked; members of the group only."""
+    """Every message of a day of the group's record, talks marked; members of the group only.
+    A day after tomorrow in the group's time zone is no day of the record: a 404."""
     group = get_object_or_404(Group, slug=group_slug)
     access = group_access(request.user, group)
     if not access.is_member:
         raise PermissionDenied
+    if day > latest_record_day(group.tz):
+        raise Http404
     previous, following = recorded_day_neighbours(group=group, day=day)
     lines = day_lines(day_messages(group=group, day=day, visible=shares_visible_to(request.user)))
     return render(request, "shares/archive/day.html", {
@@ -144,7 +148,8 @@ def day(request, group_slug: str, day: dt.date) -> HttpResponse:
 def stored_image(request, message_id: int) -> HttpResponse:
     """The app's copy of an image message, for whoever may read the message: the members of its
     group, and anyone who may see a talk it is part of. Others get a 404 (nothing leaks)."""
-    image = get_object_or_404(StoredImage.objects.select_related("message__group"), message_id=message_id)
+    # By the message's primary key: an id beyond 64 bits finds nothing (``message_id=`` overflows SQLite).
+    image = get_object_or_404(StoredImage.objects.select_related("message__group"), message__pk=message_id)
     message = image.message
     if not is_group_member(request.user, message.group) and not TalkMessage.objects.filter(
         message_id=message.pk, share__in=shares_visible_to(request.user).values("pk"),

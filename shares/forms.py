@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from community.dates import EARLIEST_DAY, LATEST_QUERY_DAY, is_query_day
 from community.models import Group, Member, Message, Visibility
 
 from .selectors import group_speakers
@@ -96,7 +97,18 @@ class ShareEditForm(forms.Form):
 
 
 class WeekForm(forms.Form):
+    """The week text's ``?start=``: a day between 2000 and 2100 (a far one overflows the week's datetimes)."""
+
     start = forms.DateField(required=False)
+
+    def clean_start(self):
+        start = self.cleaned_data["start"]
+        if start is not None and not is_query_day(start):
+            raise forms.ValidationError(
+                _("Pick a day between %(earliest)s and %(latest)s."), code="out_of_range",
+                params={"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_QUERY_DAY.isoformat()},
+            )
+        return start
 
 
 # --- A talk's corrections by the group's admins ---

@@ -337,11 +337,15 @@ def share_announcement(request, group_slug: str, pk: int) -> HttpResponse:
 @require_GET
 def week_text(request, group_slug: str) -> HttpResponse:
     """The week's schedule as one text to paste in the group (``?start=YYYY-MM-DD``, default
-    this week). Admins only."""
+    this week). Admins only. A ``start`` that is not a day from 2000 to 2100 is a 400 that
+    says so, showing this week."""
     group = _group_admin(request, group_slug)
     form = WeekForm(request.GET)
     today = timezone.now().astimezone(group.tz).date()
-    start = form.cleaned_data["start"] if form.is_valid() and form.cleaned_data["start"] else today
+    valid = form.is_valid()
+    if not valid:
+        messages.error(request, " ".join(form.errors["start"]))
+    start = form.cleaned_data["start"] if valid and form.cleaned_data["start"] else today
     monday = week_start_of(start)
     return render(request, "shares/week_text.html", {
         "group": group,
@@ -350,7 +354,7 @@ def week_text(request, group_slug: str) -> HttpResponse:
         "previous_week": monday - dt.timedelta(days=7),
         "next_week": monday + dt.timedelta(days=7),
         "text": week_schedule_text(group=group, week_start=monday),
-    })
+    }, status=200 if valid else 400)
 
 
 # --- Sign-ins (签到) and the iCalendar feed ---
