@@ -283,6 +283,24 @@ def _is_own(user, member: Member) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and member.user_id is not None and member.user_id == user.pk
 
 
+def _speaks_for(user, share: Share) -> bool:
+    """The user is the share's speaker and an active member of its group: a member whose
+    membership is not active (removed, left, pending) edits nothing of the group."""
+    return _is_own(user, share.speaker) and membership_of(user, share.group) is not None
+
+
+# From the most private to the most public.
+VISIBILITY_ORDER = (Visibility.HIDDEN, Visibility.MEMBERS, Visibility.PUBLIC)
+
+
+def visibilities_for_speaker(share: Share) -> list[str]:
+    """The visibilities the share's speaker may choose: the one a group admin last chose
+    (``admin_visibility``) and the more private ones; any when no admin has chosen."""
+    if not share.admin_visibility:
+        return list(VISIBILITY_ORDER)
+    return list(VISIBILITY_ORDER[:VISIBILITY_ORDER.index(share.admin_visibility) + 1])
+
+
 def _lock(share: Share) -> None:
     """Reload the share under a row lock, so that the checks below see what the write will change."""
     share.refresh_from_db(from_queryset=Share.objects.select_for_update())
@@ -396,7 +414,7 @@ def share_cancel(*, share: Share, by, reason: str = "") -> Share:
     """Cancel a proposed or scheduled share: a group admin, or the speaker for their own share.
     The day stays on the row for the record. Records "cancelled" with the reason; refreshes
     the members' share facts."""
-    if not is_group_admin(by, share.group) and not _is_own(by, share.speaker):
+    if not is_group_admin(by, share.group) and not _speaks_for(by, share):
         raise PermissionDenied(_("Only the speaker or a group admin may cancel this share."))
     _lock(share)
     if share.status not in OPEN_STATUSES:
@@ -432,10 +450,15 @@ def share_edit(*, share: Share, topic: str, abstract: str, visibility: str | Non
     """Change a share's topic, abstract and (speaker or admin only) visibility.
 
     ``expected_version`` is the version the editor saw: when the share has moved on since,
-    ``ShareConflict`` is raised and nothing is written. Allowed for the speaker and group
-    admins. Records "edited"; nothing is recorded when nothing changes."""
+    ``ShareConflict`` is raised and nothing is written. Allowed for group admins and for the
+    speaker while an active member of the group (``PermissionDenied`` otherwise). An admin
+    may choose any visibility, and a change of it by an admin is kept as ``admin_visibility``;
+    the speaker may choose that one or a more private one (``visibilities_for_speaker``), a
+    more public one is a ``ValidationError`` (code ``visibility_above_admin``) and nothing is
+    written. Records "edited"; nothing is recorded when nothing changes."""
     # Visibility is the speaker's call (or an admin's): the same people who may edit at all.
-    if not (_is_own(by, share.speaker) or is_group_admin(by, share.group)):
+    is_admin = is_group_admin(by, share.group)
+    if not (is_admin or _speaks_for(by, share)):
         raise PermissionDenied(_("Only the speaker or a group admin may edit this share."))
     _lock(share)
     if share.version != expected_version:
@@ -449,6 +472,16 @@ def share_edit(*, share: Share, topic: str, abstract: str, visibility: str | Non
     before = {"topic": share.topic, "abstract": share.abstract, "visibility": share.visibility}
     share.topic, share.abstract = topic.strip(), abstract
     if visibility is not None:
+        if not is_admin and visibility in VISIBILITY_ORDER and visibility not in visibilities_for_speaker(share):
+            raise ValidationError(
+                {"visibility": ValidationError(
+                    _("An admin chose “%(visibility)s” for this share: choose it or a more private one."),
+                    code="visibility_above_admin",
+                    params={"visibility": Visibility(share.admin_visibility).label},
+                )}
+            )
+        if is_admin and visibility != share.visibility:
+            share.admin_visibility = visibility
         share.visibility = visibility
     edited = {name for name, value in before.items() if getattr(share, name) != value}
     if not edited:

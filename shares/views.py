@@ -197,7 +197,7 @@ def _render_detail(request, group: Group, access: Access, pk: int, *, status: in
     if context["can_edit"]:
         context["edit_form"] = forms.get("edit_form") or ShareEditForm(initial={
             "topic": share.topic, "abstract": share.abstract, "visibility": share.visibility, "version": share.version,
-        })
+        }, speaker_of=None if access.is_admin else share)
     if context["can_cancel"]:
         context["cancel_form"] = forms.get("cancel_form") or ShareCancelForm()
     if context["can_schedule"]:
@@ -298,7 +298,8 @@ def share_edit(request, group_slug: str, pk: int) -> HttpResponse:
     group, access, share = _share_action(request, group_slug, pk, admin_only=False)
     if not (access.is_admin or share.speaker_id == access.member_id):
         raise PermissionDenied
-    form = ShareEditForm(request.POST)
+    speaker_of = None if access.is_admin else share
+    form = ShareEditForm(request.POST, speaker_of=speaker_of)
     if form.is_valid():
         try:
             services.share_edit(
@@ -312,7 +313,8 @@ def share_edit(request, group_slug: str, pk: int) -> HttpResponse:
             # again (after reading the current text above) is a deliberate overwrite.
             data = request.POST.copy()
             data["version"] = str(Share.objects.values_list("version", flat=True).get(pk=share.pk))
-            return _render_detail(request, group, access, pk, status=409, edit_form=ShareEditForm(data))
+            return _render_detail(request, group, access, pk, status=409,
+                                  edit_form=ShareEditForm(data, speaker_of=speaker_of))
         except ValidationError as error:
             _error_message(request, error)
         else:
