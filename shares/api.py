@@ -190,6 +190,8 @@ class ErrorSerializer(serializers.Serializer):
 # Which input field a service's error is about, by its code.
 ERROR_FIELDS = {
     "evening_taken": "date",
+    "day_out_of_range": "date",
+    "preferred_days_out_of_range": "preferred_days",
     "not_member": "speaker",
     "too_many_days": "preferred_days",
     "conflict": "version",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.bulk import rows_update
+from community.dates import EARLIEST_DAY, LATEST_QUERY_DAY, is_query_day
 from community.models import (
     Application,
     ApplicationStatus,
@@ -331,7 +332,8 @@ def share_register(*, group: Group, speaker: Member, topic: str, abstract: str =
 
     Allowed for the speaker's own login while an active member of the group, or for a group
     admin registering on someone's behalf; the speaker must be an active member of the group
-    (or, with ``pending_ok``, an accepted applicant whose membership is pending).
+    (or, with ``pending_ok``, an accepted applicant whose membership is pending). A preferred
+    day before 2000 or after 2100 is a ``ValidationError`` (code ``preferred_days_out_of_range``).
     Records revision 1, "registered"."""
     if not is_group_admin(by, group) and not (_is_own(by, speaker) and membership_of(by, group) is not None):
         raise PermissionDenied(_("Only the speaker or a group admin may register this share."))
@@ -344,6 +346,8 @@ def share_register(*, group: Group, speaker: Member, topic: str, abstract: str =
         raise ValidationError(
             _("Give at most %(limit)d preferred days."), code="too_many_days", params={"limit": MAX_PREFERRED_DAYS}
         )
+    if not all(is_query_day(day) for day in days):
+        raise _day_out_of_range("preferred_days_out_of_range")
     share = Share(
         group=group, speaker=speaker, topic=topic.strip(), abstract=abstract, status=ShareStatus.PROPOSED,
         origin=Origin.WEB, visibility=Visibility.MEMBERS, created_by=by,
@@ -353,6 +357,12 @@ def share_register(*, group: Group, speaker: Member, topic: str, abstract: str =
     SharePreferredDate.objects.bulk_create([SharePreferredDate(share=share, day=day) for day in days])
     share_revision_record(share=share, action="registered", author=by)
     return share
+
+
+def _day_out_of_range(code: str) -> ValidationError:
+    """A day a share cannot have (before 2000, after 2100: far ones overflow its datetimes)."""
+    return ValidationError(_("Pick a day between %(earliest)s and %(latest)s."), code=code,
+                           params={"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_QUERY_DAY.isoformat()})
 
 
 def _same_evening(share: Share, day: dt.date):
@@ -378,11 +388,14 @@ def share_schedule(*, share: Share, day: dt.date, time: dt.time | None = None, b
 
     One share per group per evening: when another scheduled or delivered web share has that
     evening, ``overlap_reason`` is required (and kept on the share); otherwise it is cleared.
+    A day before 2000 or after 2100 is a ``ValidationError`` (code ``day_out_of_range``).
     Records "scheduled" or "rescheduled"; nothing is recorded when nothing changes. The
     members' share facts (next share) are refreshed."""
     group = share.group
     if not is_group_admin(by, group):
         raise PermissionDenied(_("Only a group admin may schedule shares."))
+    if not is_query_day(day):
+        raise _day_out_of_range("day_out_of_range")
     _lock(share)
     if share.status not in OPEN_STATUSES:
         raise ValidationError(_("Only a proposed or scheduled share can be scheduled."), code="closed")

@@ -74,7 +74,8 @@ def world(monkeypatch):
         "/api/shares/": {"group": cast.group.slug, "topic": "新的分享", "preferred_days": ["2030-01-01"]},
         "/api/shares/{id}/": {"version": 1},
         "/api/shares/{id}/cancel/": {"reason": "有事"},
-        "/api/shares/{id}/schedule/": {"date": "2030-01-01", "time": "19:30"},
+        # At midnight: a day in year 1 at 00:00 in Shanghai is before year 1 in UTC.
+        "/api/shares/{id}/schedule/": {"date": "2030-01-01", "time": "00:00"},
     }
     return cast
 

@@ -4,6 +4,7 @@ fuzz tests (``tests/test_pages_fuzz.py``, ``tests/test_api_hostile.py``) ask eve
 operation the same."""
 
 import datetime as dt
+import json
 import zoneinfo
 
 import pytest
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from community.models import MessageKind, StoredImage
+from shares.models import Share, ShareStatus
 from tests.factories import at, client_for, make_cast, make_message
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +95,48 @@ def test_a_stored_image_id_beyond_64_bits_is_404(world, message_id):
     response = client_for(world, "member").get(f"/images/{message_id}/")
 
     assert response.status_code == 404
+
+
+# --- Days in a share's writes (bodies, not addresses: the same overflow) ---
+
+def api(client, name, pk=None, body=None):
+    return client.post(reverse(name, args=[pk] if pk else []), data=json.dumps(body), content_type="application/json",
+                       HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.mark.parametrize(("date", "time"), [("0001-01-01", "00:00"), ("9999-12-31", "23:30"), ("1999-12-31", "19:30"),
+                                            ("2101-01-01", "19:30")])
+def test_scheduling_a_share_on_a_day_out_of_range_is_400_and_the_share_page_stays_readable(world, date, time):
+    share = Share.objects.create(group=world.group, speaker=world.speaker.member, topic="跨境收单",
+                                 status=ShareStatus.PROPOSED)
+
+    response = api(client_for(world, "admin"), "api:share-schedule", share.pk, {"date": date, "time": time})
+
+    assert (response.status_code, response.json()) == (400, {"date": ["Pick a day between 2000-01-01 and 2100-12-31."]})
+    assert Share.objects.filter(pk=share.pk).values_list("status", "day", "version").get() == (
+        ShareStatus.PROPOSED, None, 1)
+    page = client_for(world, "admin").get(reverse("shares:share_detail", args=["prodarch", share.pk]))
+    assert page.status_code == 200
+
+
+def test_the_schedule_form_refuses_a_day_out_of_range(world):
+    share = Share.objects.create(group=world.group, speaker=world.speaker.member, topic="跨境收单",
+                                 status=ShareStatus.PROPOSED)
+
+    response = client_for(world, "admin").post(reverse("shares:share_schedule", args=["prodarch", share.pk]),
+                                               {"day": "0001-01-01", "time": "00:00", "overlap_reason": ""},
+                                               HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert [str(message) for message in response.context["messages"]] == [
+        "Pick a day between 2000-01-01 and 2100-12-31."]
+    assert Share.objects.get(pk=share.pk).status == ShareStatus.PROPOSED
+
+
+def test_a_preferred_day_out_of_range_is_400(world):
+    response = api(client_for(world, "member"), "api:share-list", body={
+        "group": "prodarch", "topic": "支付路由", "preferred_days": ["9999-12-31"]})
+
+    assert (response.status_code, response.json()) == (
+        400, {"preferred_days": ["Pick a day between 2000-01-01 and 2100-12-31."]})
+    assert not Share.objects.filter(topic="支付路由").exists()
