@@ -482,17 +482,15 @@ def share_edit(*, share: Share, topic: str, abstract: str, visibility: str | Non
         )
     if share.status == ShareStatus.CANCELLED:
         raise ValidationError(_("A cancelled share cannot be edited."), code="closed")
+    if (visibility is not None and not is_admin and visibility in VISIBILITY_ORDER
+            and visibility not in visibilities_for_speaker(share)):
+        raise ValidationError({"visibility": ValidationError(
+            _("An admin chose “%(visibility)s” for this share: choose it or a more private one."),
+            code="visibility_above_admin", params={"visibility": Visibility(share.admin_visibility).label},
+        )})
     before = {"topic": share.topic, "abstract": share.abstract, "visibility": share.visibility}
     share.topic, share.abstract = topic.strip(), abstract
     if visibility is not None:
-        if not is_admin and visibility in VISIBILITY_ORDER and visibility not in visibilities_for_speaker(share):
-            raise ValidationError(
-                {"visibility": ValidationError(
-                    _("An admin chose “%(visibility)s” for this share: choose it or a more private one."),
-                    code="visibility_above_admin",
-                    params={"visibility": Visibility(share.admin_visibility).label},
-                )}
-            )
         if is_admin and visibility != share.visibility:
             share.admin_visibility = visibility
         share.visibility = visibility

@@ -35,7 +35,7 @@ def admin_visibility_from_history(apps, schema_editor):
     for share in Share.objects.filter(pk__in=list(chosen)).iterator():
         share.admin_visibility = chosen[share.pk]
         fields = ["admin_visibility"]
-        if ORDER.index(share.visibility) > ORDER.index(share.admin_visibility):
+        if share.visibility in ORDER and ORDER.index(share.visibility) > ORDER.index(share.admin_visibility):
             share.visibility = share.admin_visibility
             share.version += 1
             share.updated_at = now
