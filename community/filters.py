@@ -13,6 +13,8 @@ from django import forms
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from .models import (
     Flag,
@@ -214,12 +216,28 @@ class MomentFilter(django_filters.Filter):
         return super().filter(queryset, dt.datetime.combine(day, dt.time(), tzinfo=zone))
 
 
+# The largest id a row can have (a 64-bit primary key): a larger number names nothing, and
+# some databases cannot even compare with it.
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field(OpenApiTypes.INT64)
+class IdFilter(django_filters.NumberFilter):
+    """A row's id (a whole number from 1 to ``MAX_ID``): anything else is an invalid value (400)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        kwargs.setdefault("decimal_places", 0)
+        super().__init__(**kwargs)
+
+
 class MessageFilter(django_filters.FilterSet):
     """A group's messages (``group`` required): by sender, time range (``since``, ``until``:
     days or moments in the group's time zone), kind and text."""
 
     group = GroupSlugFilter(required=True)
-    member = django_filters.NumberFilter(field_name="sender_id", label=_("sender (member id)"))
+    member = IdFilter(field_name="sender_id", label=_("sender (member id)"))
     since = MomentFilter(end_of_day=False, label=_("sent at or after (day or ISO date-time)"))
     until = MomentFilter(end_of_day=True, label=_("sent at or before (day, included, or ISO date-time)"))
     kind = django_filters.ChoiceFilter(choices=MessageKind.choices)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .bulk import rows_update
+from .dates import today_in
 from .models import (
     ACTIVE_FLAG_STATUSES,
     AuditEntry,
@@ -76,9 +77,11 @@ def group_rule_params(group: Group) -> RuleParams:
 
 
 def group_as_of_default(group: Group) -> dt.date:
-    """The group's last imported day (transcripts arrive in batches), or today where nothing is."""
+    """The group's last imported day (transcripts arrive in batches), or today where nothing is;
+    never a day after today (in the group's time zone)."""
     last = RecordedDay.objects.filter(group=group).aggregate(last=Max("day"))["last"]
-    return last or timezone.now().astimezone(group.tz).date()
+    today = today_in(group.tz, now=timezone.now())
+    return min(last, today) if last else today
 
 
 def _local(moment: dt.datetime | None, tz) -> dt.date | None:
@@ -125,11 +128,14 @@ def group_flags_evaluate(*, group: Group, as_of: dt.date | None = None, dry_run:
     """Evaluate every active membership of the group as of a day (default: the last imported
     day) and make the flags match: new findings become flags, live flags get their current
     evidence, live flags whose member complies again are resolved. A finding whose evidence an
-    admin dismissed is not raised again. A dry run writes nothing and reports the same."""
+    admin dismissed is not raised again. A dry run writes nothing and reports the same.
+
+    The rules never judge as of a day in the future: an ``as_of`` after today (in the group's
+    time zone) is taken as today (``Evaluation.as_of`` says which day was judged)."""
     with transaction.atomic():
         # Serialises evaluations of one group (SQLite serialises every write transaction anyway).
         Group.objects.select_for_update().filter(pk=group.pk).first()
-        as_of = as_of or group_as_of_default(group)
+        as_of = min(as_of, today_in(group.tz, now=timezone.now())) if as_of else group_as_of_default(group)
         params = group_rule_params(group)
         result = Evaluation(group=group, as_of=as_of, dry_run=dry_run)
         facts = _facts(group, result.names)

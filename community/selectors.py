@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from .models import Group, Member, Membership, MembershipRole, MembershipStatus, Name, RecordedDay
+from .dates import today_in
+from .models import Group, Member, Membership, MembershipRole, MembershipStatus, Message, Name, RecordedDay
 from .names import NicknameParts, parse_nickname
 
 
@@ -79,6 +82,36 @@ def user_roles(user) -> UserRoles:
         if status == MembershipStatus.ACTIVE:
             roles[group_id] = role
     return UserRoles(member_id=member_id, roles=roles)
+
+
+# ``restriction(messages, *, user, group, roles) -> messages``: an app's rule on which of a group's
+# messages a member of it may read (shares: not those of a talk hidden from them). ``roles`` is
+# the user's role in that group alone (``UserRoles``): the restriction reads nothing more.
+MessageRestriction = Callable[..., QuerySet]
+_message_restrictions: list[MessageRestriction] = []
+
+
+def register_message_restriction(restriction: MessageRestriction) -> None:
+    """Register ``restriction(messages, *, user, group, roles)`` (see ``messages_readable``)."""
+    if restriction not in _message_restrictions:
+        _message_restrictions.append(restriction)
+
+
+def group_roles(user, *, group: Group, is_member: bool, is_admin: bool) -> UserRoles:
+    """The user's ``UserRoles`` in ``group`` alone, from what the caller already knows (no query
+    once the login's member is loaded)."""
+    role = MembershipRole.ADMIN if is_admin else MembershipRole.MEMBER
+    return UserRoles(member_id=user_member_id(user), roles={group.pk: role} if is_member else {})
+
+
+def messages_readable(messages: QuerySet[Message], *, user, group: Group, roles: UserRoles) -> QuerySet[Message]:
+    """``messages`` of ``group`` without those ``user`` (a member of the group, with ``roles``
+    in it) may not read in the group's record, by the rules the apps registered: the messages
+    of a talk hidden from the user (its talk, interruptions and Q&A) stay hidden. Adds
+    conditions to the query; reads nothing."""
+    for restriction in _message_restrictions:
+        messages = restriction(messages, user=user, group=group, roles=roles)
+    return messages
 
 
 def groups_with_counts() -> QuerySet[Group]:
@@ -168,8 +201,10 @@ def directory_memberships(*, group: Group, include_inactive: bool) -> QuerySet[M
 
 def last_recorded_day(group: Group) -> dt.date | None:
     """The group's latest recorded (imported) day: "today" for the rules' evidence, since the
-    record can lag behind the calendar."""
-    return RecordedDay.objects.filter(group=group).aggregate(last=Max("day"))["last"]
+    record can lag behind the calendar; never after today in the group's time zone (as the
+    rules, which never judge as of a future day)."""
+    last = RecordedDay.objects.filter(group=group).aggregate(last=Max("day"))["last"]
+    return min(last, today_in(group.tz, now=timezone.now())) if last else None
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def demo_load(*, days: int = 45, messages_per_day: int = 120, out=print) -> dict
         group_dir = folder / spec.slug
         group_dir.mkdir(parents=True, exist_ok=True)
         roster = roster_import(group_slug=spec.slug, group_name=spec.name,
-                               source=Source.from_bytes(f"{spec.slug}/roster.csv", generator.roster_csv()))
+                               source=Source.from_bytes(f"{spec.slug}/roster.csv", generator.roster_csv(until=end)))
         sources = []
         for day in generator.days(start=start, count=days, messages_per_day=messages_per_day):
             path = group_dir / day.filename

@@ -492,13 +492,16 @@ class CorpusGenerator:
 
     # -- roster -------------------------------------------------------------------------
 
-    def roster_csv(self, *, encoding: str = "utf-8") -> bytes:
-        """Member list as exported from the phone: one row per member."""
+    def roster_csv(self, *, encoding: str = "utf-8", until: date | None = None) -> bytes:
+        """Member list as exported from the phone: one row per member (with ``until``, per
+        member who had joined by that day: an export cannot list people who join later)."""
         rng = Random(f"roster:{self.seed}")
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["NickName", "DisplayName", "RemarkName", "UserName", "JoinedAt", "Sex"])
         for p in self.people:
+            if until is not None and p.joined_on > until:
+                continue
             display = "" if p.nickname == p.wechat_name else p.nickname
             remark = f"{p.name}-{p.company}" if rng.random() < 0.2 else ""
             w.writerow([p.wechat_name, display, remark, p.wxid, p.joined_on.isoformat(),

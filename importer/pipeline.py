@@ -7,6 +7,7 @@ even parsed.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -42,15 +43,16 @@ def message_keys(day, messages: list[RawMessage]) -> list[str]:
     ]
 
 
-def prepare(label: str, data: bytes, known: dict[str, int]) -> Prepared:
+def prepare(label: str, data: bytes, known: dict[str, int], *, latest_day: datetime.date | None = None) -> Prepared:
     """Hash, decode, parse and detect one file; a bad file comes back with its ``file:line: reason``.
 
-    ``known`` maps the hashes of files already imported to their message counts."""
+    ``known`` maps the hashes of files already imported to their message counts; ``latest_day``
+    is the latest day the group's record may have (a later ``date`` is a bad file)."""
     digest = hashlib.sha256(data).hexdigest()
     if digest in known:
         return Prepared(label=label, digest=digest, unchanged_count=known[digest])
     try:
-        transcript = parse_transcript(decode_transcript(data, filename=label), filename=label)
+        transcript = parse_transcript(decode_transcript(data, filename=label), filename=label, latest_day=latest_day)
     except TranscriptError as error:
         return Prepared(label=label, digest=digest, error=str(error))
     talks = detect_talks(transcript.messages, author_hint=transcript.author_hint)
@@ -58,7 +60,8 @@ def prepare(label: str, data: bytes, known: dict[str, int]) -> Prepared:
                     keys=message_keys(transcript.day, transcript.messages))
 
 
-def prepared_files(sources: Iterable, known: dict[str, int]) -> Iterator[Prepared]:
+def prepared_files(sources: Iterable, known: dict[str, int], *,
+                   latest_day: datetime.date | None = None) -> Iterator[Prepared]:
     """Each source (``.label``, ``.read()``) prepared, in order; one file in memory at a time."""
     for source in sources:
         try:
@@ -66,4 +69,4 @@ def prepared_files(sources: Iterable, known: dict[str, int]) -> Iterator[Prepare
         except OSError as error:
             yield Prepared(label=source.label, digest="", error=f"{source.label}:0: cannot read: {error.strerror or error}")
             continue
-        yield prepare(source.label, data, known)
+        yield prepare(source.label, data, known, latest_day=latest_day)

@@ -4,6 +4,9 @@ Guarantees:
 * a file is identified by its group and day; an unchanged file (same hash) is skipped;
 * each file is one transaction: a file that fails leaves nothing behind and is reported
   as ``file:line: reason``, and the other files still import;
+* a file dated before 2000-01-01 or after tomorrow in the group's time zone, or with a
+  message outside that range, fails that way (``community.dates``); so does a roster row
+  joined outside it;
 * a changed file replaces that day's messages, talks and sign-ins (keys keep the
   messages that did not change, so admins' links to them survive);
 * imports of one group are serialized by a lock on the group's row, so two imports at
@@ -26,6 +29,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from community.bulk import rows_update
+from community.dates import latest_record_day, record_day_problem
 from community.models import (
     Group,
     Member,
@@ -48,7 +52,7 @@ from .detection import DetectedTalk
 from .identity import ME, IdentityResolver
 from .models import ImportedFile, ImportKind, ImportRun, ImportStatus
 from .pipeline import Prepared, prepared_files
-from .transcript import Transcript
+from .transcript import Transcript, TranscriptError, message_moments
 
 logger = logging.getLogger(__name__)
 
@@ -166,10 +170,11 @@ def _import_all(group, sources, resolver, result, strict, progress) -> None:
     touched: set[int] = set()
     # Unchanged files are recognised by their hash alone, before any parsing.
     known = dict(ImportedFile.objects.filter(group=group).values_list("sha256", "message_count"))
-    for index, prepared in enumerate(prepared_files(sources, known), start=1):
+    latest = latest_record_day(group.tz)
+    for index, prepared in enumerate(prepared_files(sources, known, latest_day=latest), start=1):
         if progress:
             progress(index, prepared.label)
-        ok = _import_one(group, prepared, resolver, result, touched)
+        ok = _import_one(group, prepared, resolver, result, touched, latest)
         if not ok and strict:
             break
     if touched or result.counts.files_read:
@@ -178,7 +183,7 @@ def _import_all(group, sources, resolver, result, strict, progress) -> None:
 
 
 def _import_one(group: Group, prepared: Prepared, resolver: IdentityResolver, result: ImportResult,
-                touched: set[int]) -> bool:
+                touched: set[int], latest: dt.date) -> bool:
     counts = result.counts
     counts.files_read += 1
     report = {"file": prepared.label, "status": "failed", "messages": 0}
@@ -189,6 +194,10 @@ def _import_one(group: Group, prepared: Prepared, resolver: IdentityResolver, re
         return _skip(result, report, prepared.unchanged_count)
     transcript, digest = prepared.transcript, prepared.digest
     report["day"] = transcript.day.isoformat()
+    try:
+        moments = message_moments(transcript, group.tz, latest_day=latest, filename=prepared.label)
+    except TranscriptError as error:
+        return _fail(result, report, str(error))
     result.warnings.extend(transcript.warnings)
     before = asdict(resolver.stats)
     try:
@@ -200,8 +209,9 @@ def _import_one(group: Group, prepared: Prepared, resolver: IdentityResolver, re
             if previous == digest:
                 return _skip(result, report, len(transcript.messages))
             resolver.refresh()
-            day_counts = _import_day(group, prepared, resolver, result.run.pk, touched, fresh=previous is None)
-    except (IntegrityError, DatabaseError, ValueError) as error:
+            day_counts = _import_day(group, prepared, moments, resolver, result.run.pk, touched,
+                                     fresh=previous is None)
+    except (IntegrityError, DatabaseError, ValueError, OverflowError) as error:
         resolver.reload()
         resolver.stats.__dict__.update(before)
         logger.exception("import of %s failed", prepared.label)
@@ -247,13 +257,12 @@ def _fail(result: ImportResult, report: dict, reason: str) -> bool:
     return False
 
 
-def _import_day(group: Group, prepared: Prepared, resolver: IdentityResolver, run_id: int, touched: set[int], *,
-                fresh: bool) -> dict[str, int]:
-    """Store one day. ``fresh``: the group has nothing imported for that day yet (fewer queries)."""
+def _import_day(group: Group, prepared: Prepared, moments: list[dt.datetime], resolver: IdentityResolver,
+                run_id: int, touched: set[int], *, fresh: bool) -> dict[str, int]:
+    """Store one day, its messages at ``moments`` (``message_moments``: checked). ``fresh``:
+    the group has nothing imported for that day yet (fewer queries)."""
     transcript, label, digest = prepared.transcript, prepared.label, prepared.digest
-    tz = group.tz
     day = transcript.day
-    moments = [dt.datetime.combine(day, m.time, tzinfo=tz) for m in transcript.messages]
     owner_id = resolver.owner_id(group.pk)
     # Merged-export pairs first: they may merge members, and every id below must be current.
     for kept, other, _line in transcript.merged_pairs:
@@ -500,17 +509,19 @@ def decode_roster(data: bytes, *, filename: str) -> str:
     raise RosterError(f"{filename}:1: the file is neither UTF-8 nor GBK text")
 
 
-def parse_roster(text: str, *, filename: str) -> list[RosterRow]:
-    """Rows of a WeChat member list; columns in any order, extra columns ignored."""
+def parse_roster(text: str, *, filename: str, latest_day: dt.date | None = None) -> list[RosterRow]:
+    """Rows of a WeChat member list; columns in any order, extra columns ignored. A joining
+    date before 2000-01-01, or after ``latest_day`` (the group's ``latest_record_day``) when
+    given, is a ``RosterError`` naming its line."""
     # newline="": a carriage return inside a field is data, as the csv module expects.
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        return _roster_rows(reader, filename)
+        return _roster_rows(reader, filename, latest_day)
     except csv.Error as error:
         raise RosterError(f"{filename}:{reader.line_num}: not a readable CSV row ({error})") from None
 
 
-def _roster_rows(reader, filename: str) -> list[RosterRow]:
+def _roster_rows(reader, filename: str, latest_day: dt.date | None) -> list[RosterRow]:
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -538,6 +549,9 @@ def _roster_rows(reader, filename: str) -> list[RosterRow]:
                 joined_on = dt.date.fromisoformat(joined_raw[:10])
             except ValueError:
                 raise RosterError(f"{filename}:{line}: JoinedAt {joined_raw!r} is not an ISO date (YYYY-MM-DD)") from None
+            problem = record_day_problem(joined_on, latest=latest_day)
+            if problem:
+                raise RosterError(f"{filename}:{line}: JoinedAt {joined_raw!r}: {problem}")
         rows.append(RosterRow(line, nickname, display_name, column(row, "RemarkName"),
                               column(row, "UserName") or column(row, "wxid"), joined_on))
     return rows
@@ -560,7 +574,8 @@ def roster_import(*, group_slug: str, source: Source, dry_run: bool = False, mar
     report = {"file": source.label, "status": "failed"}
     result.files.append(report)
     try:
-        rows = parse_roster(decode_roster(source.read(), filename=source.label), filename=source.label)
+        rows = parse_roster(decode_roster(source.read(), filename=source.label), filename=source.label,
+                            latest_day=latest_record_day(group.tz))
         with transaction.atomic():
             Group.objects.select_for_update().filter(pk=group.pk).exists()
             summary = _roster_apply(group, rows, run.pk, mark_missing_left, user)

@@ -18,6 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 
+from community.dates import record_day_problem
 from community.names import is_well_formed_nickname, name_core, normalize_name
 
 
@@ -72,6 +73,7 @@ class Transcript:
     messages: list[RawMessage]
     warnings: list[str] = field(default_factory=list)
     merged_pairs: list[tuple[str, str, int]] = field(default_factory=list)
+    day_line: int = 0  # the line of the front matter's ``date``
 
 
 KINDS = ("text", "image", "link", "file", "sticker", "empty")
@@ -291,7 +293,7 @@ def _front_matter(lines: list[str], filename: str) -> tuple[dict[str, str], dict
 
 
 def _parse_day(values: dict[str, str], numbers: dict[str, int], end_line: int,
-               filename: str) -> datetime.date:
+               filename: str, latest_day: datetime.date | None) -> datetime.date:
     raw = values.get("date", "")
     if not raw:
         raise TranscriptError("front matter has no 'date'", line=numbers.get("date", end_line),
@@ -300,10 +302,14 @@ def _parse_day(values: dict[str, str], numbers: dict[str, int], end_line: int,
     try:
         if not m:
             raise ValueError
-        return datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        day = datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         raise TranscriptError(f"invalid date {raw!r}", line=numbers["date"],
                               filename=filename) from None
+    problem = record_day_problem(day, latest=latest_day)
+    if problem:
+        raise TranscriptError(problem, line=numbers["date"], filename=filename)
+    return day
 
 
 def _fuller(a: str, b: str) -> bool:
@@ -482,8 +488,12 @@ def _records_fast(text: str, offset: int, first_line: int,
     return heads, contents
 
 
-def parse_transcript(text: str, *, filename: str = "") -> Transcript:
-    """Parse a transcript's text; raise ``TranscriptError`` on input it must not guess."""
+def parse_transcript(text: str, *, filename: str = "",
+                     latest_day: datetime.date | None = None) -> Transcript:
+    """Parse a transcript's text; raise ``TranscriptError`` on input it must not guess.
+
+    A ``date`` before ``community.dates.EARLIEST_DAY``, or after ``latest_day`` when given
+    (the group's ``latest_record_day``), is such input: the error names the ``date`` line."""
     if not text or not text.strip():
         raise TranscriptError("empty file", line=1, filename=filename)
     if "\r" in text:
@@ -495,7 +505,7 @@ def parse_transcript(text: str, *, filename: str = "") -> Transcript:
     warnings: list[str] = []
 
     values, numbers, body = _front_matter(lines, filename)
-    day = _parse_day(values, numbers, body, filename)
+    day = _parse_day(values, numbers, body, filename, latest_day)
     title = values.get("title", "")
     author = values.get("author", "")
     author_hint = "" if author == NO_AUTHOR else author
@@ -553,7 +563,33 @@ def parse_transcript(text: str, *, filename: str = "") -> Transcript:
             messages[i] = replace(msg, ordinal=count)
 
     return Transcript(day=day, title=title, author_hint=author_hint, front_matter=values,
-                      messages=messages, warnings=warnings, merged_pairs=pairs)
+                      messages=messages, warnings=warnings, merged_pairs=pairs,
+                      day_line=numbers["date"])
+
+
+def message_moments(transcript: Transcript, tz: datetime.tzinfo, *, latest_day: datetime.date | None,
+                    filename: str = "") -> list[datetime.datetime]:
+    """Each message's moment: its time on the transcript's day, in the group's zone ``tz``.
+
+    A moment whose day (in ``tz``) cannot be a day of the record (``record_day_problem``:
+    before ``community.dates.EARLIEST_DAY``, or after ``latest_day``), or that cannot be
+    placed in time at all, is a ``TranscriptError`` naming that message (its line, time and
+    sender): nothing of the file may be stored then."""
+    day = transcript.day
+    combine = datetime.datetime.combine
+    moments = [combine(day, m.time, tzinfo=tz) for m in transcript.messages]
+    for message, moment in zip(transcript.messages, moments, strict=True):
+        try:
+            # Storing a moment moves it to UTC: a day at the edge of the calendar overflows there.
+            moment.astimezone(datetime.UTC)
+            problem = record_day_problem(moment.date(), latest=latest_day)
+        except OverflowError:
+            problem = "out of the calendar's range"
+        if problem:
+            raise TranscriptError(
+                f"message at {message.time.isoformat()} from {message.sender or '?'}: {problem}",
+                line=message.line, filename=filename)
+    return moments
 
 
 def read_transcript(path) -> Transcript:

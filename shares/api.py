@@ -190,6 +190,8 @@ class ErrorSerializer(serializers.Serializer):
 # Which input field a service's error is about, by its code.
 ERROR_FIELDS = {
     "evening_taken": "date",
+    "day_out_of_range": "date",
+    "preferred_days_out_of_range": "preferred_days",
     "not_member": "speaker",
     "too_many_days": "preferred_days",
     "conflict": "version",
@@ -231,8 +233,11 @@ def require(allowed: bool, message: str) -> None:
 
 
 def speaker_or_admin(request, share: Share) -> bool:
+    """A group admin (staff included), or the speaker while an active member of the group: a
+    member whose membership is not active edits nothing of the group."""
+    access = group_access(request.user, share.group)
     member_id = user_member_id(request.user)
-    return group_access(request.user, share.group).is_admin or (member_id is not None and share.speaker_id == member_id)
+    return access.is_admin or (access.is_member and member_id is not None and share.speaker_id == member_id)
 
 
 def share_to_change(request, pk: int) -> Share:
@@ -308,8 +313,10 @@ class ShareDetailAPI(APIView):
     @extend_schema(
         summary="Edit a share",
         description="Change the topic, abstract or visibility (the fields given; the others stay). The speaker "
-                    "and the group's admins, as on the share page; not for a cancelled share. `version` is the "
-                    "one you read: if the share changed since, nothing is saved (409).",
+                    "(while an active member of the group) and the group's admins, as on the share page; not for a "
+                    "cancelled share. The speaker may choose the visibility an admin last chose for the share or a "
+                    "more private one (400 otherwise). `version` is the one you read: if the share changed since, "
+                    "nothing is saved (409).",
         tags=["shares"], request=ShareEditSerializer,
         responses={200: ShareDetailSerializer, **REFUSALS,
                    409: OpenApiResponse(description="`{version: [why]}`: the share changed since you read it.")},
@@ -350,7 +357,7 @@ class ShareCancelAPI(APIView):
     @extend_schema(
         summary="Cancel a share",
         description="Cancel a proposed or scheduled share, with an optional reason kept in its history. The "
-                    "speaker or the group's admins.",
+                    "speaker (while an active member of the group) or the group's admins.",
         tags=["shares"], request=ShareCancelSerializer, responses={200: ShareDetailSerializer, **REFUSALS},
     )
     def post(self, request, pk: int):

@@ -10,5 +10,5 @@ class SharesConfig(AppConfig):
     def ready(self):
         # Registers the mover that carries shares and sign-ins along when members merge
         # (member_moves: splits, facts after a decision; privacy: a member's shares and sign-ins
-        # in a privacy export).
-        from . import member_moves, privacy, services  # noqa: F401
+        # in a privacy export; selectors: the messages of hidden talks left out of the messages API).
+        from . import member_moves, privacy, selectors, services  # noqa: F401

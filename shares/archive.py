@@ -31,6 +31,7 @@ from community.models import (
 # One definition of a safe URL, for the pages and the export.
 from .export import Item, Passage, TalkExport, is_http_url
 from .models import Share, ShareStatus, SignIn, TalkMessage, TalkPart
+from .selectors import messages_outside_unseen_talks
 
 # The mark in ``Share.edited_fields`` of a talk an admin deleted as false (``talk_delete``).
 DELETED = "deleted"
@@ -381,9 +382,10 @@ class DayDiscussion:
     messages: QuerySet[Message]
 
 
-def day_discussion(*, share: Share) -> DayDiscussion:
+def day_discussion(*, share: Share, visible: QuerySet[Share]) -> DayDiscussion:
     """The messages of the talk's day (in the group's time zone) that are not part of its talk
-    or Q&A."""
+    or Q&A, nor of another talk that is not among ``visible`` (``shares_visible_to`` the
+    viewer: a hidden talk's text stays hidden from whoever may not see it)."""
     start, end = local_day_bounds(share.group, talk_day(share))
     messages = (
         Message.objects.filter(group_id=share.group_id, sent_at__gte=start, sent_at__lt=end)
@@ -392,20 +394,24 @@ def day_discussion(*, share: Share) -> DayDiscussion:
         .select_related("sender")
         .order_by("sent_at", "id")
     )
+    messages = messages_outside_unseen_talks(messages, group=share.group, visible=visible)
     return DayDiscussion(start=start, end=end, messages=messages)
 
 
 def day_messages(*, group: Group, day: dt.date, visible: QuerySet[Share]) -> QuerySet[Message]:
-    """Every message of the group on ``day`` (group time zone), in order, with its sender and
-    ``visible_parts``: its places in talks among ``visible`` shares, with the share loaded."""
+    """Every message of the group on ``day`` (group time zone) except those of its talks not
+    among ``visible`` (``shares_visible_to`` the viewer: a hidden talk's text stays hidden from
+    whoever may not see it), in order, with its sender and ``visible_parts``: its places in
+    talks among ``visible`` shares, with the share loaded."""
     start, end = local_day_bounds(group, day)
     parts = TalkMessage.objects.filter(share__in=visible.values("pk")).select_related("share").order_by("share_id")
-    return (
+    messages = (
         Message.objects.filter(group=group, sent_at__gte=start, sent_at__lt=end)
         .select_related("sender", "stored_image")
         .prefetch_related(Prefetch("talk_parts", queryset=parts, to_attr="visible_parts"))
         .order_by("sent_at", "id")
     )
+    return messages_outside_unseen_talks(messages, group=group, visible=visible)
 
 
 def recorded_day_neighbours(*, group: Group, day: dt.date) -> tuple[dt.date | None, dt.date | None]:

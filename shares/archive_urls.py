@@ -4,19 +4,25 @@ import datetime as dt
 
 from django.urls import path, register_converter
 
+from community.dates import is_query_day
+
 from . import archive_views
 
 
 class IsoDayConverter:
-    """A day as ``YYYY-MM-DD``; an impossible date (2018-02-30) does not match (404)."""
+    """A day as ``YYYY-MM-DD``; an impossible date (2018-02-30), or one no record can have
+    (before 2000, after 2100: far ones overflow the day's datetimes), does not match (404)."""
 
     regex = r"\d{4}-\d{2}-\d{2}"
 
     def to_python(self, value: str) -> dt.date:
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             raise ValueError(value) from None
+        if not is_query_day(day):
+            raise ValueError(value)
+        return day
 
     def to_url(self, value) -> str:
         return value.isoformat() if isinstance(value, dt.date) else str(value)

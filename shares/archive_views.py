@@ -12,7 +12,7 @@ import datetime as dt
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -20,6 +20,7 @@ from django.utils import translation
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
+from community.dates import latest_record_day
 from community.models import Group, Message, StoredImage
 from community.permissions import group_access, group_access_from_roles, is_group_member
 from community.selectors import user_roles
@@ -38,7 +39,7 @@ from .archive import (
     talk_rows,
 )
 from .models import TalkMessage, TalkPart
-from .selectors import shares_visible_to
+from .selectors import in_unseen_talk, messages_outside_unseen_talks, shares_visible_to
 
 # The talk and its Q&A as rendered, kept this long at most: a talk is read far more often than it
 # changes, and its key changes with every change of the talk and of its stored images (a
@@ -62,22 +63,29 @@ def _talk_body(share, signature: str) -> tuple[SafeString, list | None, list | N
     return SafeString(body), blocks, qa
 
 
-def _day_discussion(share, signature: str) -> tuple[int, SafeString]:
+def _day_discussion(share, signature: str, visible) -> tuple[int, SafeString]:
     """The rest of the talk's day (hundreds of lines, for members) as HTML with its number of
     lines, from the cache while neither the day's messages nor the talk's changed (one small
-    aggregate over the day), else read and rendered once and kept."""
-    day = day_discussion(share=share)
+    aggregate over the day), else read and rendered once and kept.
+
+    The messages of another talk of that day the viewer may not see (``visible``) are left out.
+    The cached HTML is the day as a viewer who may see every talk of it reads it: a viewer for
+    whom the same aggregate counts messages of an unseen talk neither reads nor writes it."""
+    day = day_discussion(share=share, visible=visible)
+    in_unseen = in_unseen_talk(group=share.group, visible=visible)
+    unseen = {"unseen": Count("id", filter=Q(in_unseen))} if in_unseen is not None else {}
     found = Message.objects.filter(group_id=share.group_id, sent_at__gte=day.start, sent_at__lt=day.end).aggregate(
-        n=Count("id"), last=Max("id"), total=Sum("id"),
+        n=Count("id"), last=Max("id"), total=Sum("id"), **unseen,
     )
     key = (f"talk-discussion:{share.pk}:{signature}:{found['n']}:{found['last']}:{found['total']}:"
            f"{translation.get_language()}")
-    cached = cache.get(key)
+    cached = cache.get(key) if not found.get("unseen") else None
     if cached is not None:
         return cached[0], SafeString(cached[1])
     lines = message_lines(message_rows(day.messages))
     html = lines_html(lines, tz=share.group.tz)
-    cache.set(key, (len(lines), str(html)), TALK_BODY_SECONDS)
+    if not found.get("unseen"):
+        cache.set(key, (len(lines), str(html)), TALK_BODY_SECONDS)
     return len(lines), html
 
 
@@ -95,7 +103,7 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
     signature = share.talk_signature
     body, blocks, qa = _talk_body(share, signature)
     # The rest of the day, for members only.
-    discussion_count, discussion_html = _day_discussion(share, signature) if access.is_member else (None, "")
+    discussion_count, discussion_html = _day_discussion(share, signature, visible) if access.is_member else (None, "")
     speaker = share.speaker
     names = list(dict.fromkeys(name.name for name in speaker.names.all() if name.name != speaker.display_name))
     sign_ins = list(share.sign_ins.all())
@@ -121,11 +129,14 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def day(request, group_slug: str, day: dt.date) -> HttpResponse:
-    """Every message of a day of the group's record, talks marked; members of the group only."""
+    """Every message of a day of the group's record, talks marked; members of the group only.
+    A day after tomorrow in the group's time zone is no day of the record: a 404."""
     group = get_object_or_404(Group, slug=group_slug)
     access = group_access(request.user, group)
     if not access.is_member:
         raise PermissionDenied
+    if day > latest_record_day(group.tz):
+        raise Http404
     previous, following = recorded_day_neighbours(group=group, day=day)
     lines = day_lines(day_messages(group=group, day=day, visible=shares_visible_to(request.user)))
     return render(request, "shares/archive/day.html", {
@@ -143,12 +154,18 @@ def day(request, group_slug: str, day: dt.date) -> HttpResponse:
 @require_GET
 def stored_image(request, message_id: int) -> HttpResponse:
     """The app's copy of an image message, for whoever may read the message: the members of its
-    group, and anyone who may see a talk it is part of. Others get a 404 (nothing leaks)."""
-    image = get_object_or_404(StoredImage.objects.select_related("message__group"), message_id=message_id)
+    group (unless it is part of a talk hidden from them), and anyone who may see a talk it is
+    part of. Others get a 404 (nothing leaks)."""
+    # By the message's primary key: an id beyond 64 bits finds nothing (``message_id=`` overflows SQLite).
+    image = get_object_or_404(StoredImage.objects.select_related("message__group"), message__pk=message_id)
     message = image.message
-    if not is_group_member(request.user, message.group) and not TalkMessage.objects.filter(
-        message_id=message.pk, share__in=shares_visible_to(request.user).values("pk"),
-    ).exists():
+    visible = shares_visible_to(request.user)
+    if is_group_member(request.user, message.group):
+        readable = messages_outside_unseen_talks(Message.objects.filter(pk=message.pk), group=message.group,
+                                                 visible=visible).exists()
+    else:
+        readable = TalkMessage.objects.filter(message_id=message.pk, share__in=visible.values("pk")).exists()
+    if not readable:
         raise Http404
     response = FileResponse(image.file.open("rb"), content_type=image.content_type)
     response["X-Content-Type-Options"] = "nosniff"

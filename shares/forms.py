@@ -6,10 +6,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from community.dates import EARLIEST_DAY, LATEST_QUERY_DAY, is_query_day
 from community.models import Group, Member, Message, Visibility
 
 from .selectors import group_speakers
-from .services import MAX_PREFERRED_DAYS
+from .services import MAX_PREFERRED_DAYS, visibilities_for_speaker
 
 
 class DateInput(forms.DateInput):
@@ -88,15 +89,39 @@ class ShareReassignForm(forms.Form):
 
 
 class ShareEditForm(forms.Form):
+    """The share's topic, abstract and visibility. For the speaker (``speaker_of``: the share,
+    when the editor is its speaker and no admin), only the visibilities they may choose are
+    offered (``services.visibilities_for_speaker``), with the admin's choice named."""
+
     topic = forms.CharField(label=_("topic"), max_length=300)
     abstract = forms.CharField(label=_("abstract (Markdown)"), widget=forms.Textarea(attrs={"rows": 8}), required=False)
     visibility = forms.ChoiceField(label=_("visibility"), choices=Visibility.choices)
     # The version the editor saw: a save against a newer version is a conflict.
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
+    def __init__(self, *args, speaker_of=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if speaker_of is not None and speaker_of.admin_visibility:
+            allowed = visibilities_for_speaker(speaker_of)
+            field = self.fields["visibility"]
+            field.choices = [(value, label) for value, label in Visibility.choices if value in allowed]
+            field.help_text = _("An admin chose “%(visibility)s” for this share: you may keep it or choose a more "
+                                "private one.") % {"visibility": Visibility(speaker_of.admin_visibility).label}
+
 
 class WeekForm(forms.Form):
+    """The week text's ``?start=``: a day between 2000 and 2100 (a far one overflows the week's datetimes)."""
+
     start = forms.DateField(required=False)
+
+    def clean_start(self):
+        start = self.cleaned_data["start"]
+        if start is not None and not is_query_day(start):
+            raise forms.ValidationError(
+                _("Pick a day between %(earliest)s and %(latest)s."), code="out_of_range",
+                params={"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_QUERY_DAY.isoformat()},
+            )
+        return start
 
 
 # --- A talk's corrections by the group's admins ---

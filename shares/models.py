@@ -46,6 +46,12 @@ class Share(models.Model):
     visibility = models.CharField(
         _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.MEMBERS
     )
+    # The visibility a group admin last chose for this share (empty: no admin has chosen one;
+    # an imported talk's first visibility is the group's setting, not an admin's choice). The
+    # speaker may choose it or a more private one, never a more public one.
+    admin_visibility = models.CharField(
+        _("visibility chosen by an admin"), max_length=10, choices=Visibility.choices, blank=True, default=""
+    )
     origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices, default=Origin.WEB)
     overlap_reason = models.CharField(
         _("reason for a second share that evening"), max_length=200, blank=True

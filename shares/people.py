@@ -36,6 +36,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, ExtractHour, TruncMonth
 
+from community.dates import latest_record_day
 from community.models import (
     Group,
     Member,
@@ -200,11 +201,12 @@ def activity_range(*, group: Group, start: dt.date | None, end: dt.date | None,
     """The range the activity page shows: ``start`` and ``end`` when given; a missing end is
     the group's last recorded day (today in the group's zone when nothing is recorded, and
     never before ``start``); a missing start is the first of the ``days`` latest recorded days
-    up to the end. Two queries at most."""
+    up to the end (never after ``community.dates.latest_record_day``). Two queries at most."""
     if end is None:
         end = RecordedDay.objects.filter(group=group).aggregate(last=Max("day"))["last"]
-        if end is None:
-            end = dt.datetime.now(tz=group.tz).date()
+        # A day later than the record can have (stored before the importer refused such days) is not a range's end.
+        latest = latest_record_day(group.tz)
+        end = min(end, latest) if end is not None else dt.datetime.now(tz=group.tz).date()
         if start is not None and end < start:
             end = start
     if start is None:

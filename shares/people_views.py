@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from community.charts import bar_chart
+from community.dates import EARLIEST_DAY, LATEST_QUERY_DAY, is_query_day
 from community.models import Group
 from community.permissions import membership_of
 
@@ -39,9 +40,6 @@ from .people import (
 from .selectors import shares_visible_to
 
 MAX_RANGE_DAYS = 366
-# Dates outside these bounds cannot be a group's record, and very far ones overflow datetimes.
-EARLIEST_DAY = dt.date(2000, 1, 1)
-LATEST_DAY = dt.date(2100, 12, 31)
 
 
 @login_required
@@ -84,9 +82,10 @@ class _RangeForm(forms.Form):
         data = super().clean()
         start, end = data.get("from"), data.get("to")
         for day in (start, end):
-            if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            # Dates outside these bounds cannot be a group's record, and very far ones overflow datetimes.
+            if day is not None and not is_query_day(day):
                 raise ValidationError(_("Pick dates between %(earliest)s and %(latest)s.") % {
-                    "earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_DAY.isoformat()})
+                    "earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_QUERY_DAY.isoformat()})
         if start is not None and end is not None:
             if start > end:
                 raise ValidationError(_("The start of the range is after its end."))

@@ -5,13 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from community.models import Group, Member, Membership, MembershipStatus, Name, Visibility
-from community.selectors import UserRoles, admin_group_ids_of_user, group_ids_of_user, user_member_id
+from community.models import Group, Member, Membership, MembershipStatus, Message, Name, Visibility
+from community.selectors import (
+    UserRoles,
+    admin_group_ids_of_user,
+    group_ids_of_user,
+    register_message_restriction,
+    user_member_id,
+)
 
-from .models import Share, SharePreferredDate, ShareRevision, ShareStatus
+from .models import Share, SharePreferredDate, ShareRevision, ShareStatus, TalkMessage
 
 
 def shares_visible_to(user, *, roles: UserRoles | None = None) -> QuerySet[Share]:
@@ -32,6 +38,34 @@ def shares_visible_to(user, *, roles: UserRoles | None = None) -> QuerySet[Share
     if member_id is not None:
         rule |= Q(speaker_id=member_id)
     return shares.filter(rule)
+
+
+def in_unseen_talk(*, group: Group, visible: QuerySet[Share]) -> Exists | None:
+    """The condition that a message (``OuterRef("pk")``) is part of a talk of ``group`` (its
+    talk, interruptions or Q&A) that is not among ``visible`` (``shares_visible_to`` the
+    viewer); None when every share is visible (staff)."""
+    if not visible.query.has_filters():
+        return None
+    unseen = Share.objects.filter(group=group).exclude(pk__in=visible.values("pk"))
+    return Exists(TalkMessage.objects.filter(message_id=OuterRef("pk"), share__in=unseen))
+
+
+def messages_outside_unseen_talks(messages: QuerySet[Message], *, group: Group,
+                                  visible: QuerySet[Share]) -> QuerySet[Message]:
+    """``messages`` of ``group`` without those that are part of one of its talks not among
+    ``visible`` (``in_unseen_talk``): a hidden talk's text is not read on the day page, in the
+    API, in another talk's day discussion or export by whoever may not see that talk. One
+    more condition on the query; reads nothing."""
+    in_unseen = in_unseen_talk(group=group, visible=visible)
+    return messages if in_unseen is None else messages.filter(~in_unseen)
+
+
+def _readable_messages(messages: QuerySet[Message], *, user, group: Group, roles: UserRoles) -> QuerySet[Message]:
+    return messages_outside_unseen_talks(messages, group=group, visible=shares_visible_to(user, roles=roles))
+
+
+# The messages API (``community``) asks this through ``community.selectors.messages_readable``.
+register_message_restriction(_readable_messages)
 
 
 def upcoming_shares(user, *, limit: int = 5) -> QuerySet[Share]:

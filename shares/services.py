@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.bulk import rows_update
+from community.dates import EARLIEST_DAY, LATEST_QUERY_DAY, is_query_day
 from community.models import (
     Application,
     ApplicationStatus,
@@ -283,6 +284,24 @@ def _is_own(user, member: Member) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and member.user_id is not None and member.user_id == user.pk
 
 
+def _speaks_for(user, share: Share) -> bool:
+    """The user is the share's speaker and an active member of its group: a member whose
+    membership is not active (removed, left, pending) edits nothing of the group."""
+    return _is_own(user, share.speaker) and membership_of(user, share.group) is not None
+
+
+# From the most private to the most public.
+VISIBILITY_ORDER = (Visibility.HIDDEN, Visibility.MEMBERS, Visibility.PUBLIC)
+
+
+def visibilities_for_speaker(share: Share) -> list[str]:
+    """The visibilities the share's speaker may choose: the one a group admin last chose
+    (``admin_visibility``) and the more private ones; any when no admin has chosen."""
+    if not share.admin_visibility:
+        return list(VISIBILITY_ORDER)
+    return list(VISIBILITY_ORDER[:VISIBILITY_ORDER.index(share.admin_visibility) + 1])
+
+
 def _lock(share: Share) -> None:
     """Reload the share under a row lock, so that the checks below see what the write will change."""
     share.refresh_from_db(from_queryset=Share.objects.select_for_update())
@@ -313,7 +332,8 @@ def share_register(*, group: Group, speaker: Member, topic: str, abstract: str =
 
     Allowed for the speaker's own login while an active member of the group, or for a group
     admin registering on someone's behalf; the speaker must be an active member of the group
-    (or, with ``pending_ok``, an accepted applicant whose membership is pending).
+    (or, with ``pending_ok``, an accepted applicant whose membership is pending). A preferred
+    day before 2000 or after 2100 is a ``ValidationError`` (code ``preferred_days_out_of_range``).
     Records revision 1, "registered"."""
     if not is_group_admin(by, group) and not (_is_own(by, speaker) and membership_of(by, group) is not None):
         raise PermissionDenied(_("Only the speaker or a group admin may register this share."))
@@ -326,6 +346,8 @@ def share_register(*, group: Group, speaker: Member, topic: str, abstract: str =
         raise ValidationError(
             _("Give at most %(limit)d preferred days."), code="too_many_days", params={"limit": MAX_PREFERRED_DAYS}
         )
+    if not all(is_query_day(day) for day in days):
+        raise _day_out_of_range("preferred_days_out_of_range")
     share = Share(
         group=group, speaker=speaker, topic=topic.strip(), abstract=abstract, status=ShareStatus.PROPOSED,
         origin=Origin.WEB, visibility=Visibility.MEMBERS, created_by=by,
@@ -335,6 +357,12 @@ def share_register(*, group: Group, speaker: Member, topic: str, abstract: str =
     SharePreferredDate.objects.bulk_create([SharePreferredDate(share=share, day=day) for day in days])
     share_revision_record(share=share, action="registered", author=by)
     return share
+
+
+def _day_out_of_range(code: str) -> ValidationError:
+    """A day a share cannot have (before 2000, after 2100: far ones overflow its datetimes)."""
+    return ValidationError(_("Pick a day between %(earliest)s and %(latest)s."), code=code,
+                           params={"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_QUERY_DAY.isoformat()})
 
 
 def _same_evening(share: Share, day: dt.date):
@@ -360,11 +388,14 @@ def share_schedule(*, share: Share, day: dt.date, time: dt.time | None = None, b
 
     One share per group per evening: when another scheduled or delivered web share has that
     evening, ``overlap_reason`` is required (and kept on the share); otherwise it is cleared.
+    A day before 2000 or after 2100 is a ``ValidationError`` (code ``day_out_of_range``).
     Records "scheduled" or "rescheduled"; nothing is recorded when nothing changes. The
     members' share facts (next share) are refreshed."""
     group = share.group
     if not is_group_admin(by, group):
         raise PermissionDenied(_("Only a group admin may schedule shares."))
+    if not is_query_day(day):
+        raise _day_out_of_range("day_out_of_range")
     _lock(share)
     if share.status not in OPEN_STATUSES:
         raise ValidationError(_("Only a proposed or scheduled share can be scheduled."), code="closed")
@@ -396,7 +427,7 @@ def share_cancel(*, share: Share, by, reason: str = "") -> Share:
     """Cancel a proposed or scheduled share: a group admin, or the speaker for their own share.
     The day stays on the row for the record. Records "cancelled" with the reason; refreshes
     the members' share facts."""
-    if not is_group_admin(by, share.group) and not _is_own(by, share.speaker):
+    if not is_group_admin(by, share.group) and not _speaks_for(by, share):
         raise PermissionDenied(_("Only the speaker or a group admin may cancel this share."))
     _lock(share)
     if share.status not in OPEN_STATUSES:
@@ -432,10 +463,15 @@ def share_edit(*, share: Share, topic: str, abstract: str, visibility: str | Non
     """Change a share's topic, abstract and (speaker or admin only) visibility.
 
     ``expected_version`` is the version the editor saw: when the share has moved on since,
-    ``ShareConflict`` is raised and nothing is written. Allowed for the speaker and group
-    admins. Records "edited"; nothing is recorded when nothing changes."""
+    ``ShareConflict`` is raised and nothing is written. Allowed for group admins and for the
+    speaker while an active member of the group (``PermissionDenied`` otherwise). An admin
+    may choose any visibility, and a change of it by an admin is kept as ``admin_visibility``;
+    the speaker may choose that one or a more private one (``visibilities_for_speaker``), a
+    more public one is a ``ValidationError`` (code ``visibility_above_admin``) and nothing is
+    written. Records "edited"; nothing is recorded when nothing changes."""
     # Visibility is the speaker's call (or an admin's): the same people who may edit at all.
-    if not (_is_own(by, share.speaker) or is_group_admin(by, share.group)):
+    is_admin = is_group_admin(by, share.group)
+    if not (is_admin or _speaks_for(by, share)):
         raise PermissionDenied(_("Only the speaker or a group admin may edit this share."))
     _lock(share)
     if share.version != expected_version:
@@ -446,9 +482,17 @@ def share_edit(*, share: Share, topic: str, abstract: str, visibility: str | Non
         )
     if share.status == ShareStatus.CANCELLED:
         raise ValidationError(_("A cancelled share cannot be edited."), code="closed")
+    if (visibility is not None and not is_admin and visibility in VISIBILITY_ORDER
+            and visibility not in visibilities_for_speaker(share)):
+        raise ValidationError({"visibility": ValidationError(
+            _("An admin chose “%(visibility)s” for this share: choose it or a more private one."),
+            code="visibility_above_admin", params={"visibility": Visibility(share.admin_visibility).label},
+        )})
     before = {"topic": share.topic, "abstract": share.abstract, "visibility": share.visibility}
     share.topic, share.abstract = topic.strip(), abstract
     if visibility is not None:
+        if is_admin and visibility != share.visibility:
+            share.admin_visibility = visibility
         share.visibility = visibility
     edited = {name for name, value in before.items() if getattr(share, name) != value}
     if not edited:

@@ -46,13 +46,15 @@ from .selectors import shares_visible_to
 @require_GET
 def talk_export_markdown(request, group_slug: str, pk: int) -> HttpResponse:
     """The talk as a Markdown file in the shape of the hand-made write-ups; the day's
-    discussion only for members of the group (as on the talk page)."""
+    discussion only for members of the group (as on the talk page), without the messages of
+    a talk of that day they may not see."""
     group = get_object_or_404(Group, slug=group_slug)
-    share = talks_for_export(visible=shares_visible_to(request.user), group=group).filter(pk=pk).first()
+    visible = shares_visible_to(request.user)
+    share = talks_for_export(visible=visible, group=group).filter(pk=pk).first()
     if share is None:
         raise Http404
     access = group_access(request.user, group)
-    discussion = message_rows(day_discussion(share=share).messages) if access.is_member else None
+    discussion = message_rows(day_discussion(share=share, visible=visible).messages) if access.is_member else None
     text = talk_markdown(talk_export(share=share, parts=talk_rows(share=share), discussion=discussion))
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = content_disposition(day=talk_day(share), topic=share.topic, pk=share.pk)

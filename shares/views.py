@@ -197,7 +197,7 @@ def _render_detail(request, group: Group, access: Access, pk: int, *, status: in
     if context["can_edit"]:
         context["edit_form"] = forms.get("edit_form") or ShareEditForm(initial={
             "topic": share.topic, "abstract": share.abstract, "visibility": share.visibility, "version": share.version,
-        })
+        }, speaker_of=None if access.is_admin else share)
     if context["can_cancel"]:
         context["cancel_form"] = forms.get("cancel_form") or ShareCancelForm()
     if context["can_schedule"]:
@@ -298,7 +298,8 @@ def share_edit(request, group_slug: str, pk: int) -> HttpResponse:
     group, access, share = _share_action(request, group_slug, pk, admin_only=False)
     if not (access.is_admin or share.speaker_id == access.member_id):
         raise PermissionDenied
-    form = ShareEditForm(request.POST)
+    speaker_of = None if access.is_admin else share
+    form = ShareEditForm(request.POST, speaker_of=speaker_of)
     if form.is_valid():
         try:
             services.share_edit(
@@ -312,7 +313,8 @@ def share_edit(request, group_slug: str, pk: int) -> HttpResponse:
             # again (after reading the current text above) is a deliberate overwrite.
             data = request.POST.copy()
             data["version"] = str(Share.objects.values_list("version", flat=True).get(pk=share.pk))
-            return _render_detail(request, group, access, pk, status=409, edit_form=ShareEditForm(data))
+            return _render_detail(request, group, access, pk, status=409,
+                                  edit_form=ShareEditForm(data, speaker_of=speaker_of))
         except ValidationError as error:
             _error_message(request, error)
         else:
@@ -337,11 +339,15 @@ def share_announcement(request, group_slug: str, pk: int) -> HttpResponse:
 @require_GET
 def week_text(request, group_slug: str) -> HttpResponse:
     """The week's schedule as one text to paste in the group (``?start=YYYY-MM-DD``, default
-    this week). Admins only."""
+    this week). Admins only. A ``start`` that is not a day from 2000 to 2100 is a 400 that
+    says so, showing this week."""
     group = _group_admin(request, group_slug)
     form = WeekForm(request.GET)
     today = timezone.now().astimezone(group.tz).date()
-    start = form.cleaned_data["start"] if form.is_valid() and form.cleaned_data["start"] else today
+    valid = form.is_valid()
+    if not valid:
+        messages.error(request, " ".join(form.errors["start"]))
+    start = form.cleaned_data["start"] if valid and form.cleaned_data["start"] else today
     monday = week_start_of(start)
     return render(request, "shares/week_text.html", {
         "group": group,
@@ -350,7 +356,7 @@ def week_text(request, group_slug: str) -> HttpResponse:
         "previous_week": monday - dt.timedelta(days=7),
         "next_week": monday + dt.timedelta(days=7),
         "text": week_schedule_text(group=group, week_start=monday),
-    })
+    }, status=200 if valid else 400)
 
 
 # --- Sign-ins (签到) and the iCalendar feed ---

@@ -211,7 +211,8 @@ def share_restore(*, share: Share, version: int, expected_version: int, by) -> S
     saw: when the share has moved on since, ``ShareConflict`` is raised and nothing is
     written. Status and dates are not restored (see ``RESTORED_FIELDS``). A cancelled share
     cannot be restored, as it cannot be edited. Records a new version, "restored", noted
-    "restored version N"; the restored fields join ``edited_fields`` (an import keeps them).
+    "restored version N"; the restored fields join ``edited_fields`` (an import keeps them),
+    and a visibility restored is the admin's choice (``Share.admin_visibility``).
     Nothing is recorded when that version already matches the share."""
     if not is_group_admin(by, share.group):
         raise PermissionDenied(_("Only a group admin may restore an earlier version."))
@@ -229,6 +230,8 @@ def share_restore(*, share: Share, version: int, expected_version: int, by) -> S
         return share
     for name in restored:
         setattr(share, name, revision.snapshot[name])
+    if "visibility" in restored:
+        share.admin_visibility = share.visibility  # an admin's choice: the speaker may not go above it
     share.version += 1
     share.updated_at = timezone.now()
     share.edited_fields = sorted(set(share.edited_fields) | restored)

@@ -13,6 +13,7 @@ from community.api.permissions import GroupListAPI
 from community.filters import MessageFilter
 from community.models import Message
 from community.permissions import GroupAccess
+from community.selectors import group_roles, messages_readable
 
 
 class SenderSerializer(serializers.Serializer):
@@ -53,7 +54,8 @@ def messages_of_groups() -> QuerySet[Message]:
     summary="Messages of a group", tags=["messages"],
     description="The record of the group named by the required `group` slug, oldest first, for its members, its "
                 "admins and staff (403 for anyone else). `since` and `until` take a day (`until`: the whole day "
-                "included) or an ISO 8601 date-time; without an offset, in the group's time zone.",
+                "included) or an ISO 8601 date-time; without an offset, in the group's time zone. The messages of "
+                "a hidden talk (its talk, interruptions and Q&A) are left out for whoever may not see that talk.",
 ))
 class MessageListAPI(GroupListAPI):
     serializer_class = MessageSerializer
@@ -64,4 +66,9 @@ class MessageListAPI(GroupListAPI):
         return access.is_member
 
     def get_queryset(self):
-        return messages_of_groups()
+        messages = messages_of_groups()
+        if self.group is None:  # the FilterSet answers 400 (no or unknown group): nothing is read
+            return messages
+        roles = group_roles(self.request.user, group=self.group, is_member=self.access.is_member,
+                            is_admin=self.access.is_admin)
+        return messages_readable(messages, user=self.request.user, group=self.group, roles=roles)

@@ -26,7 +26,7 @@ def test_a_member_finds_a_talk_by_a_chinese_word_of_its_text_on_a_phone(live_ser
     base = live_server.url
     group = make_group(slug="prodarch", name="支付产品架构交流群")
     reader = make_person(group, "王芳-云汇支付-架构")
-    result = transcripts_import(group_slug="prodarch", sources=[Source.from_bytes("2030-03-04.md", talk_day())])
+    result = transcripts_import(group_slug="prodarch", sources=[Source.from_bytes("2024-03-04.md", talk_day())])
     assert result.ok, result.errors
     share = Share.objects.get()
     # Not in a transaction here: the import committed, its refresh ran (tasks are eager in tests).

@@ -32,7 +32,7 @@ def login(page, base: str, username: str, password: str) -> None:
 
 def test_invite_register_schedule_announce_sign_in_then_import_delivers_the_share(live_server, phone, screenshot):
     base = live_server.url
-    roster = f"NickName,DisplayName,UserName,JoinedAt\n小周,{SPEAKER},wxid_zhou,2029-01-05\n管理员,李群主-支付社群-群主-北京,wxid_li,2028-01-01\n"
+    roster = f"NickName,DisplayName,UserName,JoinedAt\n小周,{SPEAKER},wxid_zhou,2023-01-05\n管理员,李群主-支付社群-群主-北京,wxid_li,2022-01-01\n"
     assert roster_import(group_slug="prodarch", group_name="支付产品架构交流群",
                          source=Source.from_bytes("members.csv", roster.encode())).ok
     member = Member.objects.get(wechat_id="wxid_zhou")

@@ -21,9 +21,9 @@ def test_admin_uploads_two_transcripts_and_follows_the_import_on_a_phone(live_se
                                                                           real_broker, tmp_path):  # noqa: F811
     group = make_group(slug="prodarch", name="支付产品架构交流群")
     make_membership(group, make_member("周明远-云汇支付-群主-杭州", user=make_user("qunzhu")), role=MembershipRole.OWNER)
-    files = [tmp_path / "2030-03-04.md", tmp_path / "2030-03-05.md"]
+    files = [tmp_path / "2024-03-04.md", tmp_path / "2024-03-05.md"]
     files[0].write_bytes(talk_day())
-    files[1].write_bytes(transcript("2030-03-05", [("09:00:00", "听众一", "早上好"), ("09:01:00", "听众二", "<b>早</b>")]))
+    files[1].write_bytes(transcript("2024-03-05", [("09:00:00", "听众一", "早上好"), ("09:01:00", "听众二", "<b>早</b>")]))
     base = live_server.url
 
     admin = phone()
@@ -52,7 +52,7 @@ def test_admin_uploads_two_transcripts_and_follows_the_import_on_a_phone(live_se
 
     rows = admin.locator("table.report tbody tr")
     assert [rows.nth(i).get_attribute("class") for i in range(rows.count())] == ["file-imported", "file-imported"]
-    assert admin.locator("table.report .file-name").all_inner_texts() == ["2030-03-04.md", "2030-03-05.md"]
+    assert admin.locator("table.report .file-name").all_inner_texts() == ["2024-03-04.md", "2024-03-05.md"]
     assert admin.locator("#run-progress").count() == 0
     assert Message.objects.filter(text="<b>早</b>").count() == 1
     assert admin.evaluate("document.documentElement.scrollWidth") <= 360

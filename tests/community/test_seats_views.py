@@ -345,11 +345,11 @@ def test_an_accepted_applicant_who_appears_in_the_record_is_the_same_member_and_
     application.refresh_from_db()
     member = application.member
 
-    result = transcripts_import(group_slug="prodarch", sources=[Source.from_bytes("2030-03-04.md", transcript(
-        "2030-03-04", [("10:00:00", "郑十-连连支付-产品经理-杭州", "大家好，我是郑十，刚入群")]))])
+    result = transcripts_import(group_slug="prodarch", sources=[Source.from_bytes("2024-03-04.md", transcript(
+        "2024-03-04", [("10:00:00", "郑十-连连支付-产品经理-杭州", "大家好，我是郑十，刚入群")]))])
 
     assert result.ok
     membership = member.memberships.get(group=cast.group)
     assert (membership.status, membership.joined_at, membership.periods.count()) == (
-        "active", at("2030-03-04", "10:00"), 1)
+        "active", at("2024-03-04", "10:00"), 1)
     assert list(Message.objects.filter(text__startswith="大家好，我是郑十").values_list("sender_id", flat=True)) == [member.pk]

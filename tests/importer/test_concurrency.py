@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_two_concurrent_imports_of_the_same_files_duplicate_nothing():
     if connection.vendor != "postgresql":
         pytest.skip("concurrency is tested on PostgreSQL (run with TEST_POSTGRES=1)")
-    files = [Source.from_bytes(f"{day}.md", talk_day(day=day)) for day in ("2030-03-04", "2030-03-05", "2030-03-06")]
+    files = [Source.from_bytes(f"{day}.md", talk_day(day=day)) for day in ("2024-03-04", "2024-03-05", "2024-03-06")]
     barrier = threading.Barrier(2)
     results, errors = [], []
 

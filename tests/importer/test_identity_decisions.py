@@ -38,7 +38,7 @@ def doubled(day: str, first: str, second: str, count: int = 4) -> bytes:
 # --- a merge by hand ---
 
 def test_reimport_keeps_a_manual_merge():
-    day1 = transcript("2030-03-04", [("10:00:00", "吴远航", "早"), ("10:01:00", "老吴-青松银行-开发", "早上好")])
+    day1 = transcript("2024-03-04", [("10:00:00", "吴远航", "早"), ("10:01:00", "老吴-青松银行-开发", "早上好")])
     run(("1.md", day1))
     group = Group.objects.get(slug="prodarch")
     kept, other = Member.objects.get(display_name="吴远航"), Member.objects.get(display_name="老吴-青松银行-开发")
@@ -46,7 +46,7 @@ def test_reimport_keeps_a_manual_merge():
 
     unchanged = run(("1.md", day1))
     changed = day1 + "> 11:00:00  老吴-青松银行-开发  \n   \n再见  \n   \n".encode()
-    run(("1.md", changed), ("2.md", transcript("2030-03-05", [
+    run(("1.md", changed), ("2.md", transcript("2024-03-05", [
         ("09:00:00", "老吴-青松银行-开发", "又来了"), ("09:01:00", "吴远航", "又来了")])))
 
     assert unchanged.counts.files_skipped == 1
@@ -63,7 +63,7 @@ def test_reimport_keeps_a_manual_merge():
 def split():
     """One member under both names (the import tied the bare name to the nickname), then an
     admin splits the bare name off: it was someone else."""
-    run(("1.md", transcript("2030-03-04", [("10:00:00", BARE, "我是另一个人"), ("10:01:00", FULL, "大家好")])))
+    run(("1.md", transcript("2024-03-04", [("10:00:00", BARE, "我是另一个人"), ("10:01:00", FULL, "大家好")])))
     [member] = Member.objects.all()
     group = Group.objects.get(slug="prodarch")
     record = member_split(member=member, names=[member.names.get(name=BARE)], group=group, by=make_user(staff=True),
@@ -74,9 +74,9 @@ def split():
 def test_reimport_keeps_a_split_apart(split):
     member, new = split
 
-    run(("1.md", transcript("2030-03-04", [("10:00:00", BARE, "我是另一个人"), ("10:01:00", FULL, "大家好"),
+    run(("1.md", transcript("2024-03-04", [("10:00:00", BARE, "我是另一个人"), ("10:01:00", FULL, "大家好"),
                                            ("10:02:00", BARE, "补一句")])),
-        ("2.md", transcript("2030-03-05", [("09:00:00", FULL, "早"), ("09:01:00", BARE, "早")])))
+        ("2.md", transcript("2024-03-05", [("09:00:00", FULL, "早"), ("09:01:00", BARE, "早")])))
 
     assert sorted(Member.objects.values_list("pk", flat=True)) == sorted([member.pk, new.pk])
     assert senders() == {BARE: {new.pk}, FULL: {member.pk}}
@@ -87,7 +87,7 @@ def test_reimport_keeps_a_split_apart(split):
 def test_a_merged_export_pair_does_not_join_a_split_again(split):
     member, new = split
 
-    result = run(("3.md", doubled("2030-03-06", BARE, FULL)))
+    result = run(("3.md", doubled("2024-03-06", BARE, FULL)))
 
     assert result.ok
     assert sorted(Member.objects.values_list("pk", flat=True)) == sorted([member.pk, new.pk])
@@ -103,7 +103,7 @@ def test_a_split_name_never_links_back_to_its_old_member_on_evidence(split):
     # The new member's rows of the name are gone (say, an undone run): only the split's record knows.
     Name.objects.filter(member=new).delete()
 
-    run(("2.md", transcript("2030-03-05", [("09:01:00", BARE, "我还是另一个人")])))
+    run(("2.md", transcript("2024-03-05", [("09:01:00", BARE, "我还是另一个人")])))
 
     sender = Message.objects.get(text="我还是另一个人").sender
     assert sender.pk != member.pk
@@ -112,8 +112,8 @@ def test_a_split_name_never_links_back_to_its_old_member_on_evidence(split):
 
 def test_without_the_split_the_pair_would_merge():
     """The control of the two tests above: the same days, no admin decision, one member."""
-    run(("1.md", transcript("2030-03-04", [("10:00:00", BARE, "我是另一个人"), ("10:01:00", FULL, "大家好")])))
-    run(("3.md", doubled("2030-03-06", BARE, FULL)))
+    run(("1.md", transcript("2024-03-04", [("10:00:00", BARE, "我是另一个人"), ("10:01:00", FULL, "大家好")])))
+    run(("3.md", doubled("2024-03-06", BARE, FULL)))
 
     assert Member.objects.count() == 1
 
@@ -125,7 +125,7 @@ def rejected():
     """Three members sharing the weak personal name 王, suggested pairwise; an admin rejects
     the link between 王 and 王-云汇支付-产品."""
     names = ["王-云汇支付-产品", "王-青松银行-开发", "王"]
-    run(("1.md", transcript("2030-03-06", [(f"10:0{n}:00", name, "在") for n, name in enumerate(names)])))
+    run(("1.md", transcript("2024-03-06", [(f"10:0{n}:00", name, "在") for n, name in enumerate(names)])))
     ids = dict(Member.objects.values_list("display_name", "pk"))
     link = NameLink.objects.get(member_id=min(ids["王"], ids["王-云汇支付-产品"]),
                                 other_id=max(ids["王"], ids["王-云汇支付-产品"]))
@@ -137,9 +137,9 @@ def test_reimport_never_suggests_a_rejected_link_again(rejected):
     ids, link = rejected
     before = sorted(NameLink.objects.values_list("pk", "member_id", "other_id", "status"))
 
-    run(("1.md", transcript("2030-03-06", [("10:00:00", "王-云汇支付-产品", "在"), ("10:01:00", "王-青松银行-开发", "在"),
+    run(("1.md", transcript("2024-03-06", [("10:00:00", "王-云汇支付-产品", "在"), ("10:01:00", "王-青松银行-开发", "在"),
                                            ("10:02:00", "王", "在"), ("10:03:00", "王", "还在")])),
-        ("2.md", transcript("2030-03-07", [("10:00:00", "王", "早"), ("10:01:00", "王-云汇支付-产品", "早")])))
+        ("2.md", transcript("2024-03-07", [("10:00:00", "王", "早"), ("10:01:00", "王-云汇支付-产品", "早")])))
 
     assert sorted(NameLink.objects.values_list("pk", "member_id", "other_id", "status")) == before
     assert NameLink.objects.get(pk=link.pk).status == NameLinkStatus.REJECTED
@@ -149,7 +149,7 @@ def test_reimport_never_suggests_a_rejected_link_again(rejected):
 def test_a_merged_export_pair_does_not_merge_a_rejected_pair(rejected):
     ids, link = rejected
 
-    run(("3.md", doubled("2030-03-08", "王", "王-云汇支付-产品")))
+    run(("3.md", doubled("2024-03-08", "王", "王-云汇支付-产品")))
 
     assert sorted(Member.objects.values_list("pk", flat=True)) == sorted(ids.values())
     assert NameLink.objects.get(pk=link.pk).status == NameLinkStatus.REJECTED
@@ -157,8 +157,8 @@ def test_a_merged_export_pair_does_not_merge_a_rejected_pair(rejected):
 
 def test_without_the_rejection_the_pair_would_merge():
     names = ["王-云汇支付-产品", "王-青松银行-开发", "王"]
-    run(("1.md", transcript("2030-03-06", [(f"10:0{n}:00", name, "在") for n, name in enumerate(names)])))
-    run(("3.md", doubled("2030-03-08", "王", "王-云汇支付-产品")))
+    run(("1.md", transcript("2024-03-06", [(f"10:0{n}:00", name, "在") for n, name in enumerate(names)])))
+    run(("3.md", doubled("2024-03-08", "王", "王-云汇支付-产品")))
 
     assert Member.objects.count() == 2
 
@@ -174,7 +174,7 @@ def test_reading_the_decisions_costs_two_queries_for_1_and_3(decisions):
         MemberMerge.objects.create(action=MemberMerge.Action.SPLIT, into=a, merged_name=f"丙{n}", merged_member_id=b.pk,
                                    automatic=False, evidence={"group": 0, "normalized": [f"丙{n}"]})
     # A bare name and its nickname: linking them on evidence asks for the decisions.
-    data = transcript("2030-03-06", [("10:00:00", BARE, "早"), ("10:01:00", FULL, "在")])
+    data = transcript("2024-03-06", [("10:00:00", BARE, "早"), ("10:01:00", FULL, "在")])
 
     with CaptureQueriesContext(connection) as queries:
         run(("1.md", data))
@@ -190,7 +190,7 @@ def test_reading_the_decisions_costs_two_queries_for_1_and_3(decisions):
 
 
 def test_a_run_of_unchanged_files_does_not_read_the_decisions():
-    data = transcript("2030-03-06", [("10:00:00", BARE, "早"), ("10:01:00", FULL, "在")])
+    data = transcript("2024-03-06", [("10:00:00", BARE, "早"), ("10:01:00", FULL, "在")])
     run(("1.md", data))
 
     with CaptureQueriesContext(connection) as queries:

@@ -38,7 +38,7 @@ def transcript(day: str, messages: list[tuple[str, str, str | None]], *, lines: 
     return ("\n".join(head + body) + "\n").encode()
 
 
-def talk_day(day="2030-03-04", speaker="周明远-云汇支付-产品-杭州", topic="跨境收单的清结算", host="管理员甲"):
+def talk_day(day="2024-03-04", speaker="周明远-云汇支付-产品-杭州", topic="跨境收单的清结算", host="管理员甲"):
     """A day with an announced talk: announcement, three sign-ins, the talk, a question and an answer."""
     messages = [
         ("09:01:00", "闲聊者", "早上好"),
@@ -63,14 +63,14 @@ def run(*files: tuple[str, bytes], slug="prodarch", **options):
 
 
 def test_import_talk_day_creates_messages_members_share_and_sign_ins():
-    result = run(("2030-03-04.md", talk_day()))
+    result = run(("2024-03-04.md", talk_day()))
     share = Share.objects.get()
     assert result.ok
     assert (result.counts.files_read, result.counts.messages_created, result.counts.shares_found,
             result.counts.sign_ins_found) == (1, 21, 1, 3)
     assert (share.topic, share.speaker.display_name, share.status, share.origin, share.visibility) == (
         "跨境收单的清结算", "周明远-云汇支付-产品-杭州", ShareStatus.DELIVERED, Origin.IMPORT, "members")
-    assert share.scheduled_for.astimezone(share.group.tz).isoformat() == "2030-03-04T19:30:00+08:00"
+    assert share.scheduled_for.astimezone(share.group.tz).isoformat() == "2024-03-04T19:30:00+08:00"
     assert share.started_at.astimezone(share.group.tz).time() == dt.time(19, 30, 5)
     assert share.sign_in_count == 3
     assert sorted(SignIn.objects.values_list("member__display_name", flat=True)) == ["听众一", "听众三", "听众二"]
@@ -105,14 +105,14 @@ def test_reimport_changed_file_replaces_only_what_changed():
 
 
 def test_failed_file_leaves_nothing_and_other_files_import():
-    bad = transcript("2030-03-05", [("19:61:00", "某人", "时间不对")])
+    bad = transcript("2024-03-05", [("19:61:00", "某人", "时间不对")])
     result = run(("good.md", talk_day()), ("bad.md", bad))
     assert not result.ok
     assert result.counts.files_failed == 1
     assert result.errors == ["bad.md:9: invalid time 19:61:00"]
-    assert Message.objects.filter(source_day=dt.date(2030, 3, 5)).count() == 0
+    assert Message.objects.filter(source_day=dt.date(2024, 3, 5)).count() == 0
     assert not Member.objects.filter(display_name="某人").exists()
-    assert list(ImportedFile.objects.values_list("day", flat=True)) == [dt.date(2030, 3, 4)]
+    assert list(ImportedFile.objects.values_list("day", flat=True)) == [dt.date(2024, 3, 4)]
     assert ImportRun.objects.get().status == ImportStatus.FAILED
 
 
@@ -140,7 +140,7 @@ def test_gbk_file_imported():
 
 
 def test_strict_stops_at_first_failure():
-    bad = transcript("2030-03-05", [("25:00:00", "某人", "x")])
+    bad = transcript("2024-03-05", [("25:00:00", "某人", "x")])
     result = run(("bad.md", bad), ("good.md", talk_day()), strict=True)
     assert (result.counts.files_read, result.counts.files_failed) == (1, 1)
     assert Message.objects.count() == 0
@@ -155,7 +155,7 @@ def test_dry_run_reports_the_same_numbers_and_writes_nothing():
 
 
 def test_identical_messages_in_one_file_both_kept():
-    data = transcript("2030-03-06", [("10:00:00", "甲乙丙", "哈哈"), ("10:00:00", "甲乙丙", "哈哈"), ("10:00:01", "丁戊己", "嗯")])
+    data = transcript("2024-03-06", [("10:00:00", "甲乙丙", "哈哈"), ("10:00:00", "甲乙丙", "哈哈"), ("10:00:01", "丁戊己", "嗯")])
     run(("a.md", data))
     assert Message.objects.filter(text="哈哈").count() == 2
     run(("b.md", data))
@@ -163,20 +163,20 @@ def test_identical_messages_in_one_file_both_kept():
 
 
 def test_lines_mismatch_is_a_warning_not_an_error():
-    data = transcript("2030-03-06", [("10:00:00", "甲乙丙", "你好")], lines=5)
+    data = transcript("2024-03-06", [("10:00:00", "甲乙丙", "你好")], lines=5)
     result = run(("a.md", data))
     assert result.ok
     assert result.warnings == ["a.md:6: 'lines' says 5 but the body has 1 messages"]
 
 
 def test_message_text_with_html_stored_as_data():
-    data = transcript("2030-03-06", [("10:00:00", "甲乙丙", "<script>alert(1)</script> &amp;amp; a<b")])
+    data = transcript("2024-03-06", [("10:00:00", "甲乙丙", "<script>alert(1)</script> &amp;amp; a<b")])
     run(("a.md", data))
     assert Message.objects.get().text == "<script>alert(1)</script> & a<b"
 
 
 def test_me_is_the_given_member():
-    data = transcript("2030-03-06", [("10:00:00", "我", "大家好"), ("10:01:00", "甲乙丙", "好")])
+    data = transcript("2024-03-06", [("10:00:00", "我", "大家好"), ("10:01:00", "甲乙丙", "好")])
     run(("a.md", data), me="李群主-支付社群-群主-北京")
     assert Message.objects.get(text="大家好").sender.display_name == "李群主-支付社群-群主-北京"
 
@@ -185,12 +185,12 @@ def test_me_defaults_to_the_group_owner():
     group = make_group(slug="prodarch")
     owner = make_member("群主本人")
     make_membership(group, owner, role="owner")
-    run(("a.md", transcript("2030-03-06", [("10:00:00", "我", "大家好")])))
+    run(("a.md", transcript("2024-03-06", [("10:00:00", "我", "大家好")])))
     assert Message.objects.get().sender == owner
 
 
 def test_header_name_and_mention_form_are_one_member():
-    data = transcript("2030-03-06", [
+    data = transcript("2024-03-06", [
         ("10:00:00", "鸽子飞", "大家好"),
         ("10:01:00", "甲乙丙", "@鸽子飞-支付产品-上海 欢迎"),
         ("10:02:00", "丁戊己", "「鸽子飞-支付产品-上海：大家好」 - - - - - - - - - - - - - - - 你好"),
@@ -205,14 +205,14 @@ def test_header_name_and_mention_form_are_one_member():
 
 
 def test_renamed_nickname_keeping_name_and_company_is_one_member():
-    run(("a.md", transcript("2030-03-06", [("10:00:00", "程小琳-云汇支付-产品-上海", "早")])))
-    run(("b.md", transcript("2030-03-07", [("10:00:00", "程小琳-云汇支付-PM", "早")])))
+    run(("a.md", transcript("2024-03-06", [("10:00:00", "程小琳-云汇支付-产品-上海", "早")])))
+    run(("b.md", transcript("2024-03-07", [("10:00:00", "程小琳-云汇支付-PM", "早")])))
     assert Member.objects.count() == 1
     assert Member.objects.get().names.count() == 2
 
 
 def test_weak_bare_name_with_two_companies_stays_separate():
-    data = transcript("2030-03-06", [
+    data = transcript("2024-03-06", [
         ("10:00:00", "王-云汇支付-产品", "甲"),
         ("10:01:00", "王-青松银行-开发", "乙"),
         ("10:02:00", "王", "丙"),
@@ -227,14 +227,14 @@ def test_weak_bare_name_with_two_companies_stays_separate():
 
 
 def test_same_bare_name_in_two_groups_stays_separate():
-    data = transcript("2030-03-06", [("10:00:00", "Daniel", "hi")])
+    data = transcript("2024-03-06", [("10:00:00", "Daniel", "hi")])
     run(("a.md", data), slug="prodarch")
     run(("a.md", data), slug="devarch")
     assert Member.objects.filter(display_name="Daniel").count() == 2
 
 
 def test_same_full_nickname_in_two_groups_is_one_member():
-    data = transcript("2030-03-06", [("10:00:00", "周明远-云汇支付-产品-杭州", "hi")])
+    data = transcript("2024-03-06", [("10:00:00", "周明远-云汇支付-产品-杭州", "hi")])
     run(("a.md", data), slug="prodarch")
     run(("a.md", data), slug="devarch")
     assert Member.objects.count() == 1
@@ -258,7 +258,7 @@ def test_web_scheduled_share_receives_the_imported_talk():
     from community.models import Name as NameModel
     NameModel.objects.create(member=speaker, group=group, name=speaker.display_name,
                              normalized="周明远-云汇支付-产品-杭州", source="manual")
-    share = make_share(group, speaker, topic="网页上登记的主题", status=ShareStatus.SCHEDULED, start=at("2030-03-04"))
+    share = make_share(group, speaker, topic="网页上登记的主题", status=ShareStatus.SCHEDULED, start=at("2024-03-04"))
     run(("a.md", talk_day()))
     share.refresh_from_db()
     assert Share.objects.count() == 1
@@ -275,12 +275,12 @@ def test_admin_edited_topic_survives_reimport_of_changed_file():
 
 def test_undo_run_removes_what_it_created():
     first = run(("a.md", talk_day()))
-    second = run(("b.md", talk_day(day="2030-03-05", speaker="林一帆-青松银行-架构-深圳", topic="分布式账务")))
+    second = run(("b.md", talk_day(day="2024-03-05", speaker="林一帆-青松银行-架构-深圳", topic="分布式账务")))
     import_run_undo(run_id=second.run.pk)
     assert list(Share.objects.values_list("topic", flat=True)) == ["跨境收单的清结算"]
     assert not Member.objects.filter(display_name="林一帆-青松银行-架构-深圳").exists()
-    assert Message.objects.filter(source_day=dt.date(2030, 3, 5)).count() == 0
-    assert list(RecordedDay.objects.values_list("day", flat=True)) == [dt.date(2030, 3, 4)]
+    assert Message.objects.filter(source_day=dt.date(2024, 3, 5)).count() == 0
+    assert list(RecordedDay.objects.values_list("day", flat=True)) == [dt.date(2024, 3, 4)]
     assert ImportRun.objects.get(pk=second.run.pk).status == ImportStatus.UNDONE
     assert first.run.pk != second.run.pk
     with pytest.raises(ValueError, match="already undone"):
@@ -288,8 +288,8 @@ def test_undo_run_removes_what_it_created():
 
 
 def test_command_exit_status_and_report(tmp_path, capsys):
-    (tmp_path / "2030-03-04.md").write_bytes(talk_day())
-    (tmp_path / "2030-03-05.md").write_bytes(transcript("2030-03-05", [("24:00:00", "x", "y")]))
+    (tmp_path / "2024-03-04.md").write_bytes(talk_day())
+    (tmp_path / "2024-03-05.md").write_bytes(transcript("2024-03-05", [("24:00:00", "x", "y")]))
     report = tmp_path / "report.json"
     with pytest.raises(SystemExit) as exit_info:
         call_command("import_transcripts", str(tmp_path), group="prodarch", report=str(report), verbosity=0)
@@ -325,9 +325,9 @@ def test_admin_action_undoes_a_run(client):
 @pytest.mark.parametrize(
     ("day", "times", "utc"),
     [
-        ("2030-03-04", ["01:30:00", "23:59:59"], ["2030-03-04T00:30:00+00:00", "2030-03-04T22:59:59+00:00"]),
-        # Europe/Paris moves to summer time at 02:00 on 2030-03-31: two offsets in one day.
-        ("2030-03-31", ["01:30:00", "03:30:00"], ["2030-03-31T00:30:00+00:00", "2030-03-31T01:30:00+00:00"]),
+        ("2024-03-04", ["01:30:00", "23:59:59"], ["2024-03-04T00:30:00+00:00", "2024-03-04T22:59:59+00:00"]),
+        # Europe/Paris moves to summer time at 02:00 on 2024-03-31: two offsets in one day.
+        ("2024-03-31", ["01:30:00", "03:30:00"], ["2024-03-31T00:30:00+00:00", "2024-03-31T01:30:00+00:00"]),
     ],
 )
 def test_message_times_stored_in_utc_from_the_group_time_zone(day, times, utc):
@@ -370,6 +370,6 @@ def test_imported_share_with_an_abstract_written_by_hand_survives_a_reimport_wit
     share = Share.objects.get()
     admin = make_user(staff=True)
     share_edit(share=share, topic=share.topic, abstract="管理员补充的简介", expected_version=share.version, by=admin)
-    without_talk = transcript("2030-03-04", [("09:01:00", "闲聊者", "早上好")])
+    without_talk = transcript("2024-03-04", [("09:01:00", "闲聊者", "早上好")])
     run(("a.md", without_talk))
     assert list(Share.objects.values_list("abstract", flat=True)) == ["管理员补充的简介"]

@@ -34,7 +34,7 @@ def place():
 
 FUZZ = settings(max_examples=50, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-DAY = talk_day(day="2030-03-04")
+DAY = talk_day(day="2024-03-04")
 
 
 def png(width=12, height=8) -> bytes:

@@ -62,7 +62,7 @@ def test_pages_are_for_the_groups_admins_and_staff(cast, role, page):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_uploading_transcripts_is_for_the_groups_admins_and_staff(cast, role, django_capture_on_commit_callbacks):
-    response = post_transcripts(client_for(cast, role), [md("2030-03-04.md", talk_day())],
+    response = post_transcripts(client_for(cast, role), [md("2024-03-04.md", talk_day())],
                                 django_capture_on_commit_callbacks)
     assert response.status_code == expected(role, 302)
     stored = (ImportRun.objects.count(), Message.objects.count())
@@ -96,7 +96,7 @@ def test_a_run_of_another_group_is_404(cast):
 
 def test_upload_redirects_to_the_run_which_shows_the_per_file_report(cast, django_capture_on_commit_callbacks):
     client = client_for(cast, "admin")
-    response = post_transcripts(client, [md("2030-03-04.md", talk_day()), md("bad.md", BAD),
+    response = post_transcripts(client, [md("2024-03-04.md", talk_day()), md("bad.md", BAD),
                                          md("again.md", talk_day())], django_capture_on_commit_callbacks)
     run = ImportRun.objects.get()
     assert response["Location"] == f"/g/prodarch/imports/runs/{run.pk}/"
@@ -104,10 +104,10 @@ def test_upload_redirects_to_the_run_which_shows_the_per_file_report(cast, djang
     page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
     html = page.content.decode()
     rows = [(f["file"], f["status"]) for f in run.files]
-    assert rows == [("2030-03-04.md", "imported"), ("bad.md", "failed"), ("again.md", "unchanged")]
+    assert rows == [("2024-03-04.md", "imported"), ("bad.md", "failed"), ("again.md", "unchanged")]
     assert "3 file(s) uploaded." in html
-    assert ('<td class="file-name">2030-03-04.md</td>\n      <td>imported</td>\n      '
-            "<td>2030-03-04: 21 messages, 1 talks, 3 sign-ins</td>") in html
+    assert ('<td class="file-name">2024-03-04.md</td>\n      <td>imported</td>\n      '
+            "<td>2024-03-04: 21 messages, 1 talks, 3 sign-ins</td>") in html
     assert ('<td class="file-name">bad.md</td>\n      <td>failed</td>\n      '
             '<td><code class="error">bad.md:9: invalid time 19:61:00</code></td>') in html
     assert ('<td class="file-name">again.md</td>\n      <td>unchanged (skipped)</td>\n      <td>21 messages</td>') in html
@@ -144,7 +144,7 @@ def test_broker_down_the_upload_is_kept_and_the_page_says_so(cast, broker_down, 
                                                              django_capture_on_commit_callbacks):
     client = client_for(cast, "admin")
     response = client.post(reverse("import_upload", args=["prodarch"]), {
-        "kind": "transcripts", "transcripts-files": [md("2030-03-04.md", talk_day())]}, HTTP_ACCEPT_LANGUAGE="en")
+        "kind": "transcripts", "transcripts-files": [md("2024-03-04.md", talk_day())]}, HTTP_ACCEPT_LANGUAGE="en")
     run = ImportRun.objects.get()
     assert (run.status, UploadedFile.objects.count()) == ("queued", 1)
     html = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -188,15 +188,15 @@ def test_a_file_of_another_kind_is_refused(cast, django_capture_on_commit_callba
 def test_a_zip_of_transcripts_is_unpacked_in_name_order(cast, django_capture_on_commit_callbacks):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("2030/2030-03-05.md", transcript("2030-03-05", [("09:00:00", "甲", "早")]))
-        archive.writestr("2030/2030-03-04.md", talk_day())
-        archive.writestr("__MACOSX/2030/._2030-03-04.md", b"junk")
-        archive.writestr("2030/notes.docx", b"ignored")
+        archive.writestr("2024/2024-03-05.md", transcript("2024-03-05", [("09:00:00", "甲", "早")]))
+        archive.writestr("2024/2024-03-04.md", talk_day())
+        archive.writestr("__MACOSX/2024/._2024-03-04.md", b"junk")
+        archive.writestr("2024/notes.docx", b"ignored")
     response = post_transcripts(client_for(cast, "admin"), [SimpleUploadedFile("days.zip", buffer.getvalue())],
                                 django_capture_on_commit_callbacks)
     assert response.status_code == 302
     assert [(f["file"], f["status"]) for f in ImportRun.objects.get().files] == [
-        ("days.zip/2030/2030-03-04.md", "imported"), ("days.zip/2030/2030-03-05.md", "imported")]
+        ("days.zip/2024/2024-03-04.md", "imported"), ("days.zip/2024/2024-03-05.md", "imported")]
 
 
 def test_a_zip_declaring_more_than_the_limit_is_refused_before_unpacking(cast, settings,
@@ -245,7 +245,7 @@ def test_upload_page_queries_do_not_grow_with_the_runs(cast, count, django_asser
 
 @pytest.mark.parametrize("count", [1, 3])
 def test_run_page_queries_do_not_grow_with_the_files(cast, count, django_assert_num_queries):
-    files = [{"file": f"{n}.md", "status": "imported", "messages": 2, "day": "2030-03-04", "shares": 0, "sign_ins": 0}
+    files = [{"file": f"{n}.md", "status": "imported", "messages": 2, "day": "2024-03-04", "shares": 0, "sign_ins": 0}
              for n in range(count)]
     run = ImportRun.objects.create(group=cast.group, status=ImportStatus.SUCCEEDED, files=files)
     client = client_for(cast, "admin")

@@ -27,7 +27,7 @@ from tests.importer.test_services import talk_day, transcript
 
 pytestmark = pytest.mark.django_db
 
-BAD = transcript("2030-03-05", [("19:61:00", "某人", "时间不对")])
+BAD = transcript("2024-03-05", [("19:61:00", "某人", "时间不对")])
 
 
 def rows() -> tuple[int, ...]:
@@ -44,20 +44,20 @@ def upload(files, *, kind="transcripts", options=None, capture):
 
 
 def test_upload_imports_each_file_and_reports_each(django_capture_on_commit_callbacks):
-    run = upload([("2030-03-04.md", talk_day()), ("bad.md", BAD), ("again.md", talk_day())],
+    run = upload([("2024-03-04.md", talk_day()), ("bad.md", BAD), ("again.md", talk_day())],
                  capture=django_capture_on_commit_callbacks)
 
     assert (run.kind, run.status, run.started_by_name, run.options["me"]) == ("transcripts", "failed", "zhou", "")
     assert run.files == [
-        {"file": "2030-03-04.md", "status": "imported", "messages": 21, "day": "2030-03-04", "shares": 1, "sign_ins": 3},
+        {"file": "2024-03-04.md", "status": "imported", "messages": 21, "day": "2024-03-04", "shares": 1, "sign_ins": 3},
         {"file": "bad.md", "status": "failed", "messages": 0, "error": "bad.md:9: invalid time 19:61:00"},
-        {"file": "again.md", "status": "unchanged", "messages": 21, "day": "2030-03-04"},
+        {"file": "again.md", "status": "unchanged", "messages": 21, "day": "2024-03-04"},
     ]
     assert run.errors == ["bad.md:9: invalid time 19:61:00"]
     assert (run.counts["files_read"], run.counts["files_skipped"], run.counts["files_failed"]) == (3, 1, 1)
     assert {k: run.progress[k] for k in ("done", "total", "current")} == {"done": 3, "total": 3, "current": ""}
     # The bad file left nothing; the good one is all there; the uploaded bytes are gone.
-    assert Message.objects.filter(source_day=dt.date(2030, 3, 5)).count() == 0
+    assert Message.objects.filter(source_day=dt.date(2024, 3, 5)).count() == 0
     assert not Member.objects.filter(display_name="某人").exists()
     assert (Message.objects.count(), Share.objects.count(), SignIn.objects.count()) == (21, 1, 3)
     assert UploadedFile.objects.count() == 0
@@ -74,7 +74,7 @@ def test_upload_of_a_roster_imports_through_roster_import(django_capture_on_comm
 
 
 def test_upload_of_a_bad_roster_fails_with_line_and_reason_and_writes_nothing(django_capture_on_commit_callbacks):
-    bad = "NickName,DisplayName,JoinedAt\n小周,周明远,2029-01-05\n小李,李雷,yesterday\n"
+    bad = "NickName,DisplayName,JoinedAt\n小周,周明远,2023-01-05\n小李,李雷,yesterday\n"
     run = upload([("members.csv", bad.encode())], kind="roster", capture=django_capture_on_commit_callbacks)
     assert (run.status, run.errors) == ("failed", ["members.csv:3: JoinedAt 'yesterday' is not an ISO date (YYYY-MM-DD)"])
     assert (Member.objects.count(), Membership.objects.count()) == (0, 0)
@@ -219,14 +219,14 @@ def test_a_real_worker_imports_an_upload_queued_through_redis(real_broker):  # n
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
             run = import_upload_create(group=group, user=make_user("zhou"), kind="transcripts",
-                                       files=[("2030-03-04.md", talk_day()), ("bad.md", BAD)])
+                                       files=[("2024-03-04.md", talk_day()), ("bad.md", BAD)])
             assert finished.wait(timeout=90), "the worker did not run the import"
     finally:
         task_postrun.disconnect(on_postrun)
 
     run.refresh_from_db()
     assert (run.status, [(f["file"], f["status"]) for f in run.files]) == (
-        "failed", [("2030-03-04.md", "imported"), ("bad.md", "failed")])
+        "failed", [("2024-03-04.md", "imported"), ("bad.md", "failed")])
     assert (Message.objects.count(), UploadedFile.objects.count(), run.progress["done"]) == (21, 0, 2)
 
 

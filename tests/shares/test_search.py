@@ -257,7 +257,7 @@ def test_index_talks_command_prints_what_it_did(group, speaker):
 
 # --- after import, never inside it ---
 
-def import_day(data: bytes, label="2030-03-04.md", **options):
+def import_day(data: bytes, label="2024-03-04.md", **options):
     return transcripts_import(group_slug="prodarch", sources=[Source.from_bytes(label, data)], **options)
 
 
@@ -283,7 +283,7 @@ def test_dry_run_and_unchanged_reimport_queue_nothing(django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True) as again:
         import_day(talk_day())
     with django_capture_on_commit_callbacks(execute=True) as dry:
-        import_day(talk_day(day="2030-03-05"), label="2030-03-05.md", dry_run=True)
+        import_day(talk_day(day="2024-03-05"), label="2024-03-05.md", dry_run=True)
 
     assert (len(first), len(again), len(dry)) == (1, 0, 0)
 

@@ -438,18 +438,18 @@ def test_import_of_the_day_keeps_web_sign_ins_and_counts_each_member_once():
     speaker = named(group, "周明远-云汇支付-产品-杭州")
     user = make_user()
     listener = named(group, "听众一", user=user)
-    share = make_share(group, speaker, topic="网页上登记的主题", status=ShareStatus.SCHEDULED, start=at("2030-03-04"))
-    sign_in_record(share=share, by=user, now=at("2030-03-04", "19:20"))
+    share = make_share(group, speaker, topic="网页上登记的主题", status=ShareStatus.SCHEDULED, start=at("2024-03-04"))
+    sign_in_record(share=share, by=user, now=at("2024-03-04", "19:20"))
 
     # 听众一 also said "签到" in the chat at 19:10; 听众二 and 听众三 signed in only there.
-    result = run(("2030-03-04.md", talk_day()))
+    result = run(("2024-03-04.md", talk_day()))
 
     share.refresh_from_db()
     assert result.ok
     assert (share.status, share.sign_in_count) == (ShareStatus.DELIVERED, 3)
     assert sorted(SignIn.objects.filter(share=share).values_list("member__display_name", "origin", "signed_at")) == [
-        ("听众一", "web", at("2030-03-04", "19:20")),
-        ("听众三", "import", at("2030-03-04", "19:12")),
-        ("听众二", "import", at("2030-03-04", "19:11")),
+        ("听众一", "web", at("2024-03-04", "19:20")),
+        ("听众三", "import", at("2024-03-04", "19:12")),
+        ("听众二", "import", at("2024-03-04", "19:11")),
     ]
     assert Membership.objects.get(group=group, member=listener).sign_in_count == 1

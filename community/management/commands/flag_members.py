@@ -1,11 +1,16 @@
-"""python manage.py flag_members [--group SLUG] [--as-of YYYY-MM-DD] [--dry-run]"""
+"""python manage.py flag_members [--group SLUG] [--as-of YYYY-MM-DD] [--dry-run]
+
+The rules never judge as of a day in the future: an ``--as-of`` after today in a chosen
+group's time zone is refused before anything is evaluated."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from community.dates import today_in
 from community.flags import Evaluation, group_flags_evaluate
 from community.models import Group
 
@@ -46,6 +51,12 @@ class Command(BaseCommand):
             groups = groups.filter(slug=group)
             if not groups.exists():
                 raise CommandError(f"--group {group!r}: no such group (known: {', '.join(Group.objects.values_list('slug', flat=True)) or 'none'})")
+        if as_of is not None:
+            now = timezone.now()
+            ahead = [each.slug for each in groups if as_of > today_in(each.tz, now=now)]
+            if ahead:
+                raise CommandError(f"--as-of {as_of.isoformat()} is in the future for {', '.join(ahead)}: "
+                                   "the rules never judge as of a day after today (the group's time zone)")
         for each in groups:
             result = group_flags_evaluate(group=each, as_of=as_of, dry_run=dry_run)
             title = f"{each.slug} as of {result.as_of}" + (" (dry run: nothing was written)" if dry_run else "")
