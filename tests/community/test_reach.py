@@ -249,7 +249,7 @@ def alias(world):
     """A plain member of A, without a login: the member kept in the merges below."""
     member = make_member("别名-某支付-产品")
     make_membership(world.a, member)
-    make_message(world.a, member, at("2030-01-02"), "别名的消息")
+    make_message(world.a, member, at("2024-01-02"), "别名的消息")
     return member
 
 

@@ -30,7 +30,7 @@ B_ADMIN = "乙管理-某银行-产品-上海"
 
 def name(member, group, text, source=NameSource.HEADER):
     return Name.objects.create(member=member, group=group, name=text, normalized=normalize_name(text), source=source,
-                               times_seen=1, first_seen=at("2030-01-01", "10:00"))
+                               times_seen=1, first_seen=at("2024-01-01", "10:00"))
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def world():
     make_membership(b, b_admin, role="admin")
     for member, text in ((b_owner.member, B_OWNER), (b_admin, B_ADMIN)):
         name(member, b, text)
-        make_message(b, member, at("2030-01-01", "10:00"), f"{text} 在乙群说话", sender_name=text)
+        make_message(b, member, at("2024-01-01", "10:00"), f"{text} 在乙群说话", sender_name=text)
     return SimpleNamespace(a=a, b=b, a_admin=a_admin, both_admin=both_admin, b_owner=b_owner.member, b_admin=b_admin,
                            staff=SimpleNamespace(user=make_user(staff=True)))
 
@@ -70,7 +70,7 @@ def of_b(world):
 
 def attack_day() -> bytes:
     """A day of A naming B's people every way the importer reads: headers, a mention, a quote."""
-    return transcript("2030-03-04", [
+    return transcript("2024-03-04", [
         ("10:00:00", B_OWNER, "我是乙群群主"),
         ("10:01:00", "甲群主-某支付-产品", f"@{B_ADMIN} 你好"),
         ("10:02:00", "甲群主-某支付-产品", f"「{B_OWNER}：我是乙群群主」 - - - - - - - - - - - - - - - 欢迎"),
@@ -90,7 +90,7 @@ def upload(world, actor, kind, files, capture) -> ImportRun:
 def test_an_upload_in_a_never_changes_a_member_of_b(world, django_capture_on_commit_callbacks):
     before = of_b(world)
 
-    transcripts = upload(world, "a_admin", "transcripts", [("2030-03-04.md", attack_day())],
+    transcripts = upload(world, "a_admin", "transcripts", [("2024-03-04.md", attack_day())],
                          django_capture_on_commit_callbacks)
     roster = upload(world, "a_admin", "roster", [("roster.csv", ROSTER)], django_capture_on_commit_callbacks)
 
@@ -133,7 +133,7 @@ def test_a_roster_wechat_id_of_a_member_out_of_reach_matches_nobody(world):
 def test_staff_and_operators_link_as_before(world, actor):
     user = None if actor == "operator" else world.staff.user
 
-    result = run(("2030-03-04.md", attack_day()), slug="a-group", user=user)
+    result = run(("2024-03-04.md", attack_day()), slug="a-group", user=user)
     roster_import(group_slug="a-group", source=Source.from_bytes("roster.csv", ROSTER), user=user)
 
     assert result.ok
@@ -145,7 +145,7 @@ def test_staff_and_operators_link_as_before(world, actor):
 
 
 def test_an_admin_of_both_groups_links_the_members_of_the_groups_they_run(world):
-    result = run(("2030-03-04.md", attack_day()), slug="a-group", user=world.both_admin.user)
+    result = run(("2024-03-04.md", attack_day()), slug="a-group", user=world.both_admin.user)
 
     assert result.ok
     senders = dict(Message.objects.filter(group=world.a, sender_name__in=[B_OWNER, B_ADMIN])
@@ -158,7 +158,7 @@ def test_an_admin_of_both_groups_links_the_members_of_the_groups_they_run(world)
 def test_an_admin_of_both_groups_does_not_link_a_login_that_belongs_to_a_third_group(world):
     make_membership(make_group(slug="c-group", name="丙群"), world.b_owner, status="left")
 
-    result = run(("2030-03-04.md", attack_day()), slug="a-group", user=world.both_admin.user)
+    result = run(("2024-03-04.md", attack_day()), slug="a-group", user=world.both_admin.user)
 
     assert result.ok
     senders = dict(Message.objects.filter(group=world.a, sender_name__in=[B_OWNER, B_ADMIN])
@@ -186,7 +186,7 @@ def merged_export_day() -> bytes:
     pairs = []
     for n in range(4):
         pairs += [(f"10:0{n}:00", "某人", f"消息{n}"), (f"10:0{n}:00", "乙二-某银行-开发-上海", f"消息{n}")]
-    return transcript("2030-03-05", pairs)
+    return transcript("2024-03-05", pairs)
 
 
 @pytest.mark.parametrize(("actor", "merged"), [("a_admin", False), ("both_admin", True), ("staff", True),
@@ -195,7 +195,7 @@ def test_a_merged_export_pair_merges_only_within_the_uploaders_reach(pair_world,
     world = pair_world
     user = None if actor == "operator" else getattr(world, actor).user
 
-    result = run(("2030-03-05.md", merged_export_day()), slug="a-group", user=user)
+    result = run(("2024-03-05.md", merged_export_day()), slug="a-group", user=user)
 
     assert result.ok
     assert Member.objects.filter(pk=world.someone.pk).exists() is not merged
@@ -214,11 +214,11 @@ def test_a_member_known_in_the_group_by_this_very_name_stays_themself(pair_world
     """The exact name a member already has in the group's record is the record, not evidence."""
     world = pair_world
 
-    result = run(("2030-03-06.md", transcript("2030-03-06", [("10:00:00", "乙二-某银行-开发-上海", "早")])),
+    result = run(("2024-03-06.md", transcript("2024-03-06", [("10:00:00", "乙二-某银行-开发-上海", "早")])),
                  slug="a-group", user=world.a_admin.user)
 
     assert result.ok
-    assert Message.objects.get(group=world.a, source_day="2030-03-06").sender_id == world.b_admin2.pk
+    assert Message.objects.get(group=world.a, source_day="2024-03-06").sender_id == world.b_admin2.pk
     assert NameLink.objects.count() == 0
 
 
