@@ -195,9 +195,12 @@ def merged_into(member_ids: Iterable[int]) -> dict[int, int]:
     return found
 
 
-def run_undo_rows(*, run_id: int) -> dict[str, int]:
+def run_undo_rows(*, run_id: int, later_runs: Iterable[int] = ()) -> dict[str, int]:
     """Delete the rows the run created (children first) and put back the rows it changed or
     deleted (parents first), as they were before the run. Counts by table and action.
+
+    A row that one of ``later_runs`` (runs after this one, not undone) kept too, having changed
+    it since, is left as it is: putting this run's image back would undo that run's change.
 
     A kept row pointing at a member that a merge has deleted since comes back pointing at the
     member it was merged into (when that clashes with a row the merged member already has, the
@@ -206,9 +209,16 @@ def run_undo_rows(*, run_id: int) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     created: dict[str, list[int]] = defaultdict(list)
     kept: dict[str, list[dict]] = defaultdict(list)
+    later_runs = list(later_runs)
+    changed_since = set(
+        RunChange.objects.filter(run_id__in=later_runs).exclude(action=RunChangeAction.CREATED).order_by()
+        .values_list("table", "row_id")
+    ) if later_runs else set()
     for change in RunChange.objects.filter(run_id=run_id).order_by("id"):
         if change.action == RunChangeAction.CREATED:
             created[change.table].append(change.row_id)
+        elif (change.table, change.row_id) in changed_since:
+            counts[f"{change.table} changed since, kept"] += 1
         elif change.before.get("import_run") != run_id:
             kept[change.table].append({"model": change.table, "pk": change.row_id, "fields": change.before})
     for label in reversed(_dependency_order(created)):

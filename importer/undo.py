@@ -10,7 +10,10 @@ talk search index) are recomputed.
 
 Undo is refused while a later run, or an admin's correction of a talk, touched the same days:
 undoing this run under them would undo them too, silently. The refusal names them (runs by id
-and day, corrections by share and who) so that they are undone first.
+and day, corrections by share and who) so that they are undone first. Rows outside the days
+that a later run changed too (a member's display name, a name's sightings, a membership's
+nickname or joining date: who people are, seen again on other days) are left as that later
+run made them.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ NOT_UNDOABLE = (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.PREVIEWE
 class LaterRun:
     id: int
     kind: str
-    days: tuple[dt.date, ...]  # the days it shares with the run to undo (none: it changed the same rows)
+    days: tuple[dt.date, ...]  # the days it shares with the run to undo
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,7 @@ class UndoRefused(ValueError):
 
     def __init__(self, run_id: int, runs: list[LaterRun], corrections: list[Correction]):
         self.run_id, self.runs, self.corrections = run_id, runs, corrections
-        parts = [f"run {r.id}" + (f" ({', '.join(d.isoformat() for d in r.days)})" if r.days else " (the same rows)")
-                 for r in runs]
+        parts = [f"run {r.id} ({', '.join(d.isoformat() for d in r.days)})" for r in runs]
         parts += [f"the correction of share {c.share_id} “{c.topic}” by {c.author or '?'} ({c.action})" for c in corrections]
         super().__init__(f"Import run {run_id} cannot be undone: later changes touched the same days. "
                          f"Undo these first: {'; '.join(parts)}.")
@@ -103,11 +105,11 @@ def run_days(runs: list[ImportRun]) -> dict[int, set[dt.date]]:
             elif run.kind == ImportKind.IMAGES and report.get("status") in ("stored", "replaced") and report.get("message"):
                 images[run.pk].add(report["message"])
     transcripts = [run.pk for run in runs if run.kind == ImportKind.TRANSCRIPTS]
-    for run_id, day in ImportedFile.objects.filter(run_id__in=transcripts).values_list("run_id", "day"):
+    for run_id, day in ImportedFile.objects.filter(run_id__in=transcripts).order_by().values_list("run_id", "day"):
         days[run_id].add(day)
     wanted = set().union(*images.values()) if images else set()
     if wanted:
-        day_of = dict(Message.objects.filter(pk__in=wanted).values_list("pk", "source_day"))
+        day_of = dict(Message.objects.filter(pk__in=wanted).order_by().values_list("pk", "source_day"))
         for run_id, ids in images.items():
             days[run_id].update(day_of[pk] for pk in ids if day_of.get(pk))
     return days
@@ -122,16 +124,10 @@ def _later_runs(run: ImportRun, days: set[dt.date]) -> list[LaterRun]:
     if not later:
         return []
     their_days = run_days(later)
-    # A later run that changed rows this run changed (a roster's membership, a name), whatever its days.
-    same_rows = set(
-        RunChange.objects.filter(run_id__in=[r.pk for r in later]).filter(Exists(
-            RunChange.objects.filter(run_id=run.pk, table=OuterRef("table"), row_id=OuterRef("row_id"))
-        )).values_list("run_id", flat=True).distinct()
-    )
     found = []
     for other in later:
         shared = tuple(sorted(their_days[other.pk] & days))
-        if shared or other.pk in same_rows:
+        if shared:
             found.append(LaterRun(id=other.pk, kind=other.kind, days=shared))
     return found
 
@@ -157,7 +153,7 @@ def import_run_undo_plan(*, run: ImportRun) -> UndoPlan:
     if run.status in NOT_UNDOABLE or run.dry_run:
         return plan
     journal = defaultdict(int)
-    for table, action, n in (RunChange.objects.filter(run=run).values_list("table", "action")
+    for table, action, n in (RunChange.objects.filter(run=run).order_by().values_list("table", "action")
                              .annotate(n=Count("id")).values_list("table", "action", "n")):
         journal[table, action == RunChangeAction.CREATED] += n
     plan.messages_removed = Message.objects.filter(group_id=run.group_id, source_day__in=days, import_run=run.pk).count()
@@ -207,7 +203,9 @@ def import_run_undo(*, run_id: int, user=None) -> dict[str, int]:
         "names": Name.objects.filter(import_run=run.pk).delete()[0],
     }
     ImportedFile.objects.filter(run=run).delete()
-    restored = run_undo_rows(run_id=run.pk)
+    later_live = ImportRun.objects.filter(group_id=group_id, pk__gt=run.pk, dry_run=False).exclude(
+        status__in=[ImportStatus.QUEUED, ImportStatus.PREVIEWED, ImportStatus.UNDONE]).values_list("pk", flat=True)
+    restored = run_undo_rows(run_id=run.pk, later_runs=list(later_live))
     counts["rows restored"] = sum(n for key, n in restored.items() if key.endswith(" restored"))
     counts["rows deleted"] = sum(n for key, n in restored.items() if key.endswith(" deleted"))
     orphans = Member.objects.filter(import_run=run.pk, user__isnull=True).exclude(
