@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -156,10 +157,7 @@ def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], impo
             changed = True
         else:
             mine = import_run is not None and share.import_run == import_run
-            watch = journal if journal is not None and not mine else None
-            if watch is not None:
-                watch.before([share])
-            changed = _update_from_talk(share, talk, watch)
+            changed = _update_from_talk(share, talk, journal if journal is not None and not mine else None)
         matched.add(share.pk)
         mine = import_run is not None and share.import_run == import_run
         watch = journal if journal is not None and not mine else None
@@ -266,6 +264,9 @@ def _matching_tombstone(tombstones: list[Share], buried: set[int], talk: TalkFou
 
 
 def _update_from_talk(share: Share, talk: TalkFound, journal: ImportJournal | None) -> bool:
+    """Bring the share's fields not edited by hand to the talk found; the journal keeps the
+    share as it was, when (and only when) it changes. Returns whether it did."""
+    original = copy.copy(share)
     before = share_snapshot(share)
     edited = set(share.edited_fields)
     if share.origin == Origin.IMPORT and "topic" not in edited:
@@ -279,6 +280,8 @@ def _update_from_talk(share: Share, talk: TalkFound, journal: ImportJournal | No
     share.status = ShareStatus.DELIVERED
     if share_snapshot(share) == before:
         return False
+    if journal is not None:
+        journal.before([original])
     share.version += 1
     share.updated_at = timezone.now()
     share.save()
@@ -313,7 +316,7 @@ def _sign_ins_import(share: Share, talk: TalkFound, import_run: int | None, *, n
     count = len(have) - len(stale) + len(rows)
     if share.sign_in_count != count:
         if journal is not None:
-            journal.before([share])  # kept already when the talk updated it: the first image stays
+            journal.before([share])  # kept already if the talk changed it: the first image stays
         Share.objects.filter(pk=share.pk).update(sign_in_count=count)
         share.sign_in_count = count
     return len(rows)
