@@ -114,7 +114,7 @@ def test_upload_redirects_to_the_run_which_shows_the_preview_then_the_per_file_r
     assert Message.objects.count() == 0
 
     with django_capture_on_commit_callbacks(execute=True):
-        confirmed = client.post(reverse("import_run_confirm", args=["prodarch", run.pk]))
+        confirmed = client.post(reverse("import_run_confirm", args=["prodarch", run.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert confirmed["Location"] == f"/g/prodarch/imports/runs/{run.pk}/"
     page = client.get(confirmed["Location"], HTTP_ACCEPT_LANGUAGE="en")
     html = page.content.decode()
