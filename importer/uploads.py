@@ -152,9 +152,9 @@ def import_run_confirm(*, run: ImportRun, replace_days: Sequence[str], by) -> Im
         raise ValidationError(_("Only the days the preview shows with stored messages missing from the files can be "
                                 "replaced."), code="not_offered")
     run.options = {**run.options, "confirmed": True, "replace_days": chosen, "confirmed_by": by.get_username()}
-    run.status = ImportStatus.QUEUED
+    run.status, run.dry_run = ImportStatus.QUEUED, False
     run.progress = {"done": 0, "total": run.uploads.count(), "current": "", "at": _now()}
-    run.save(update_fields=["options", "status", "progress"])
+    run.save(update_fields=["options", "status", "dry_run", "progress"])
     transaction.on_commit(lambda: import_run_enqueue(run_id=run.pk))
     return run
 

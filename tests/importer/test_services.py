@@ -390,3 +390,22 @@ def test_imported_share_with_an_abstract_written_by_hand_survives_a_reimport_wit
     without_talk = transcript("2030-03-04", [("09:01:00", "闲聊者", "早上好")])
     run(("a.md", without_talk))
     assert list(Share.objects.values_list("abstract", flat=True)) == ["管理员补充的简介"]
+
+
+def test_the_admin_action_says_why_a_run_cannot_be_undone_and_undoes_the_others_newest_first(client):
+    first = run(("a.md", talk_day()))
+    later = run(("b.md", transcript("2030-03-04", [("23:00:00", "闲聊者", "晚安")])))
+    client.force_login(make_user(staff=True))
+    from django.contrib.auth import get_user_model
+    get_user_model().objects.filter(is_staff=True).update(is_superuser=True)
+
+    response = client.post("/admin/importer/importrun/", {"action": "undo_runs", "_selected_action": [first.run.pk]},
+                           follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert f"Import run {first.run.pk} cannot be undone: later changes touched the same days. Undo these first: " \
+           f"run {later.run.pk} (2030-03-04)." in response.content.decode()
+    assert Message.objects.count() == 22
+
+    client.post("/admin/importer/importrun/", {"action": "undo_runs",
+                                               "_selected_action": [first.run.pk, later.run.pk]})
+    assert Message.objects.count() == 0
+    assert set(ImportRun.objects.values_list("status", flat=True)) == {ImportStatus.UNDONE}
