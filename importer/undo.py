@@ -33,6 +33,7 @@ from shares.models import Origin, Share, ShareRevision, SignIn
 from shares.services import membership_share_facts_refresh
 from shares.tasks import talk_index_refresh_enqueue
 
+from . import sql
 from .journal import run_undo_rows
 from .models import ImportedFile, ImportKind, ImportRun, ImportStatus, RunChange, RunChangeAction
 
@@ -181,6 +182,7 @@ def import_run_undo(*, run_id: int, user=None) -> dict[str, int]:
     cannot be undone (already undone, a dry run, not finished) and ``UndoRefused`` while later
     runs or corrections touched its days, having written nothing. Returns counts by kind."""
     run = ImportRun.objects.select_for_update().get(pk=run_id)
+    sql.group_lock(run.group_id)  # imports of the group wait (and an import holding it is waited for)
     if run.status == ImportStatus.UNDONE:
         raise ValueError(f"Import run {run_id} was already undone.")
     if run.dry_run or run.status in NOT_UNDOABLE:
