@@ -16,9 +16,11 @@ Guarantees:
   a day remembers every file imported into it (``ImportedFile``: group, day and hash);
 * each file is one transaction: a file that fails leaves nothing behind and is reported
   as ``file:line: reason``, and the other files still import;
-* ``dry_run`` runs exactly the same code and rolls everything back: its report, per file
-  and day (messages to add, stored messages not in the file, talks found and changed,
-  sign-ins), is the preview (kept on the run, ``ImportRun.preview``);
+* ``dry_run`` runs exactly the same code and rolls each file back (a preview never holds
+  the database longer than a file): its report, per file and day (messages to add, stored
+  messages not in the file, talks found and changed, sign-ins), is the preview (kept on the
+  run, ``ImportRun.preview``). Files are previewed each against the stored days, not against
+  each other (two files of one day are each previewed alone);
 * every row the run changes or deletes is kept first in the run's journal
   (``importer.journal``), and rows it creates carry the run: ``import_run_undo`` gives the
   days back exactly as they were. The first import of a fresh day keeps no journal rows;
