@@ -46,6 +46,7 @@ from .services import membership_join, membership_leave
 logger = logging.getLogger(__name__)
 
 
+
 @dataclass
 class Evaluation:
     """What one evaluation of a group found and did (or would do, in a dry run)."""
@@ -271,18 +272,22 @@ def _locked(flag: Flag, by) -> Flag:
 @transaction.atomic
 def flag_approve(*, flag: Flag, by, reason: str = "") -> Flag:
     """Approve the removal: the membership becomes removed (dated, by whom) and appears on the
-    export for removal in WeChat; its other live flags are resolved by this decision."""
+    export for removal in WeChat; its other live flags are resolved by this decision, and the
+    decision's audit entry keeps them as they were (``details["resolved_flags"]``) so that
+    reopening the flag puts them back."""
     flag = _locked(flag, by)
     if flag.status != FlagStatus.OPEN:
         raise ValidationError(_("Only an open flag can be approved."), code="not_open")
     now = timezone.now()
     membership_leave(membership=flag.membership, left_at=now, status=MembershipStatus.REMOVED)
+    others = Flag.objects.select_for_update().filter(
+        membership=flag.membership, status__in=ACTIVE_FLAG_STATUSES).exclude(pk=flag.pk)
+    resolved = [{"id": pk, "status": status, "updated_at": updated_at.isoformat()}
+                for pk, status, updated_at in others.order_by("id").values_list("id", "status", "updated_at")]
+    others.update(status=FlagStatus.RESOLVED, updated_at=now)
     flag.status, flag.decided_by, flag.decided_at, flag.reason, flag.updated_at = FlagStatus.APPROVED, by, now, reason[:300], now
     flag.save(update_fields=["status", "decided_by", "decided_at", "reason", "updated_at"])
-    Flag.objects.filter(membership=flag.membership, status__in=ACTIVE_FLAG_STATUSES).exclude(pk=flag.pk).update(
-        status=FlagStatus.RESOLVED, updated_at=now,
-    )
-    _audit(flag=flag, action="flag_approved", by=by, reason=reason)
+    _audit(flag=flag, action="flag_approved", by=by, reason=reason, **({"resolved_flags": resolved} if resolved else {}))
     return flag
 
 
@@ -326,8 +331,10 @@ def flag_exempt(*, flag: Flag, by, until: dt.date, reason: str) -> Flag:
 
 @transaction.atomic
 def flag_reopen(*, flag: Flag, by, reason: str = "") -> Flag:
-    """Reverse a decision: an approved removal gives the seat back (a new membership period), an
-    exemption is withdrawn (the one before it restored); the flag is open again."""
+    """Reverse a decision: an approved removal gives the seat back (a new membership period) and
+    reopens the member's other flags it resolved (as they were, unless the rules have since
+    raised a newer one for that rule), an exemption is withdrawn (the one before it restored);
+    the flag is open again."""
     flag = _locked(flag, by)
     if flag.status not in (FlagStatus.APPROVED, FlagStatus.DISMISSED, FlagStatus.EXEMPTED):
         raise ValidationError(_("Only a decided flag can be reopened."), code="not_decided")
@@ -335,8 +342,10 @@ def flag_reopen(*, flag: Flag, by, reason: str = "") -> Flag:
         raise ValidationError(_("A newer flag for this rule is already open."), code="newer")
     membership = flag.membership
     was = flag.status
+    reopened: list[int] = []
     if was == FlagStatus.APPROVED:
         membership_join(membership=membership, joined_at=timezone.now())
+        reopened = _decision_resolved_restore(flag)
     elif was == FlagStatus.EXEMPTED:
         previous = flag.evidence.get("previous_exemption") or {}
         until = previous.get("exempt_until")
@@ -347,8 +356,31 @@ def flag_reopen(*, flag: Flag, by, reason: str = "") -> Flag:
         "reminders_sent", 0) < flag.evidence.get("reminders_needed", 0) else FlagStatus.OPEN
     flag.status, flag.decided_by, flag.decided_at, flag.reason, flag.updated_at = status, None, None, "", timezone.now()
     flag.save(update_fields=["status", "decided_by", "decided_at", "reason", "updated_at"])
-    _audit(flag=flag, action="flag_reopened", by=by, reason=reason, previous_status=was)
+    details = {"previous_status": was, **({"reopened_flags": reopened} if reopened else {})}
+    _audit(flag=flag, action="flag_reopened", by=by, reason=reason, **details)
     return flag
+
+
+def _decision_resolved_restore(flag: Flag) -> list[int]:
+    """The flags the approval resolved (kept by its audit entry), put back as they were: those
+    still resolved, for a rule with no live flag now (the rules may have raised a newer one
+    since). Returns their ids."""
+    approval = AuditEntry.objects.filter(flag=flag, action="flag_approved").order_by("-at", "-id").first()
+    details = approval.details if approval is not None and isinstance(approval.details, dict) else {}
+    recorded = {row["id"]: row for row in details.get("resolved_flags") or ()}
+    if not recorded:
+        return []
+    live_rules = set(Flag.objects.filter(membership_id=flag.membership_id).active().values_list("rule", flat=True))
+    restored = []
+    for other in Flag.objects.select_for_update().filter(pk__in=list(recorded), status=FlagStatus.RESOLVED).order_by("id"):
+        if other.rule in live_rules:
+            continue
+        row = recorded[other.pk]
+        other.status, other.updated_at = row["status"], dt.datetime.fromisoformat(row["updated_at"])
+        other.save(update_fields=["status", "updated_at"])
+        live_rules.add(other.rule)
+        restored.append(other.pk)
+    return restored
 
 
 FLAG_DECISIONS = {"approve": flag_approve, "dismiss": flag_dismiss, "exempt": flag_exempt, "reopen": flag_reopen}

@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from .models import ImportedFile, ImportKind, ImportRun, ImportStatus, RunChange, UploadedFile
-from .services import import_run_undo
+from .models import ImportedFile, ImportRun, RunChange, UploadedFile
+from .undo import NOT_UNDOABLE, import_run_undo
 
 
 @admin.register(ImportRun)
@@ -14,10 +14,14 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Undo the selected import runs"), permissions=["change"])
     def undo_runs(self, request, queryset):
-        # Queued runs have imported nothing yet; an image folder's copies are replaced, not undone.
-        undoable = queryset.exclude(status__in=[ImportStatus.UNDONE, ImportStatus.QUEUED]).exclude(kind=ImportKind.IMAGES)
-        for run in undoable.filter(dry_run=False):
-            counts = import_run_undo(run_id=run.pk, user=request.user)
+        # Newest first: a later run on the same days must be undone before an earlier one.
+        undoable = queryset.exclude(status__in=NOT_UNDOABLE).filter(dry_run=False).order_by("-pk")
+        for run in undoable:
+            try:
+                counts = import_run_undo(run_id=run.pk, user=request.user)
+            except ValueError as error:  # refused: later runs or corrections touched its days
+                self.message_user(request, str(error), messages.ERROR)
+                continue
             self.message_user(
                 request,
                 _("Run %(id)s undone: %(counts)s") % {"id": run.pk, "counts": ", ".join(f"{v} {k}" for k, v in counts.items())},

@@ -34,8 +34,9 @@ class ImportRunSerializer(serializers.Serializer):
 
     id = serializers.IntegerField(read_only=True)
     group = serializers.CharField(source="group.slug", read_only=True, help_text="The group's slug.")
-    kind = serializers.CharField(read_only=True, help_text="transcripts or roster")
-    status = serializers.CharField(read_only=True, help_text="running, succeeded, failed or undone")
+    kind = serializers.CharField(read_only=True, help_text="transcripts, roster or images")
+    status = serializers.CharField(read_only=True, help_text="queued, running, previewed (a web upload of "
+                                   "transcripts waiting for an admin to confirm its preview), succeeded, failed or undone")
     dry_run = serializers.BooleanField(read_only=True)
     started_by = serializers.SerializerMethodField(
         help_text="The username of who started it on the site, else the operator's system user on the command line.",

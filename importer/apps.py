@@ -6,3 +6,7 @@ class ImporterConfig(AppConfig):
     name = "importer"
     verbose_name = _("Import")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # A privacy erasure scrubs the run journal too (undo must not bring erased data back).
+        from . import privacy  # noqa: F401

@@ -60,6 +60,7 @@ class NameSeen:
     times: int = 0
     pk: int | None = None
     dirty: bool = False
+    run: int | None = None  # the import run that created the row
 
 
 @dataclass
@@ -99,6 +100,11 @@ class IdentityResolver:
     beyond: set[int] | None = None
     # Members the evidence for the name being resolved pointed at, out of reach: (id, rule).
     blocked: list[tuple[int, str]] = field(default_factory=list)
+    # Members this run created (undoing it deletes them and their rows: nothing of theirs is journaled).
+    created_members: set[int] = field(default_factory=set)
+    # The run's journal (``importer.journal.RunJournal``): names of earlier runs are kept in it
+    # before their counts change. None: nothing is kept (a dry run of the resolver alone).
+    journal: object | None = None
 
     # Loading -----------------------------------------------------------------
 
@@ -108,11 +114,13 @@ class IdentityResolver:
             return  # the usual case, checked with one cheap statement
         rows = (
             Name.objects.filter(group_id=self.group_id, id__gt=self.last_name_id)
-            .values_list("id", "member_id", "name", "normalized", "source", "first_seen", "last_seen", "times_seen")
+            .values_list("id", "member_id", "name", "normalized", "source", "first_seen", "last_seen", "times_seen",
+                         "import_run")
             .order_by("id")
         )
-        for pk, member_id, name, normalized, source, first, last, times in rows:
-            self.names[(member_id, normalized, source)] = NameSeen(member_id, name, normalized, source, first, last, times, pk)
+        for pk, member_id, name, normalized, source, first, last, times, run in rows:
+            self.names[(member_id, normalized, source)] = NameSeen(member_id, name, normalized, source, first, last, times, pk,
+                                                                   run=run)
             self._index(name, normalized, member_id)
             self.last_name_id = max(self.last_name_id, pk)
 
@@ -128,6 +136,10 @@ class IdentityResolver:
         self.apart = None
         self.split_off.clear()
         self.beyond = None
+        self.created_members.clear()
+        self.me_member_id = None
+        self.pending = None
+        self.other_groups.clear()
         self.refresh()
 
     def _load_decisions(self) -> None:
@@ -293,7 +305,12 @@ class IdentityResolver:
         member_parts_update(member=member, nickname=name)
         member.save()
         self.stats.members_created += 1
+        self.created_members.add(member.pk)
         return member.pk
+
+    def not_created(self, member_ids) -> set[int]:
+        """Those of ``member_ids`` that this run did not create."""
+        return set(member_ids) - self.created_members
 
     def see(self, member_id: int, name: str, normalized: str, source: str, seen_at: dt.datetime | None, *,
             last: dt.datetime | None = None, times: int = 1) -> None:
@@ -302,7 +319,7 @@ class IdentityResolver:
         key = (member_id, normalized, source)
         seen = self.names.get(key)
         if seen is None:
-            seen = NameSeen(member_id, name[:200], normalized, source, seen_at, last, 0, dirty=True)
+            seen = NameSeen(member_id, name[:200], normalized, source, seen_at, last, 0, dirty=True, run=self.import_run)
             self.names[key] = seen
             self._index(name, normalized, member_id)
         seen.times += times
@@ -402,9 +419,16 @@ class IdentityResolver:
     # Writing -----------------------------------------------------------------
 
     def flush(self) -> None:
-        """Write new names and the counts of known ones: one bulk insert and one bulk update."""
+        """Write new names and the counts of known ones: one bulk insert and one bulk update.
+        The run's journal keeps the known names of earlier runs before their counts change
+        (once per run: names this run created are never kept)."""
         new = [s for s in self.names.values() if s.dirty and s.pk is None]
         old = [s for s in self.names.values() if s.dirty and s.pk is not None]
+        journal = self.journal
+        if journal is not None:
+            theirs = [s.pk for s in old if s.run != self.import_run and not journal.is_kept(Name, s.pk)]
+            if theirs:
+                journal.before(Name.objects.filter(pk__in=theirs))
         if new:
             created = Name.objects.bulk_create(
                 [

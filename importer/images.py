@@ -27,6 +27,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from community.models import Group, Message, MessageKind, StoredImage
 
+from .journal import RunJournal
+
 logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
@@ -140,9 +142,11 @@ def image_messages_match(*, group: Group, names: Iterable[str]) -> dict[str, Mat
     return found
 
 
-def stored_image_replace(*, message_id: int, image: PreparedImage, name: str, user=None) -> bool:
-    """Store ``image`` as the message's copy, replacing an earlier one (whose file is deleted
-    once the new row has committed). Returns whether there was an earlier copy."""
+def stored_image_replace(*, message_id: int, image: PreparedImage, name: str, user=None, journal=None) -> bool:
+    """Store ``image`` as the message's copy, replacing an earlier one. Returns whether there was
+    an earlier copy. With the run's ``journal`` (``importer.journal.RunJournal``), the earlier
+    copy's row is kept and its file stays, so that undoing the run puts it back; without one,
+    the earlier file is deleted once the new row has committed."""
     stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0][:80] or "image"
     path = default_storage.save(
         timezone.now().strftime(f"images/%Y/%m/{stem}.{image.extension}"), ContentFile(image.content)
@@ -151,13 +155,18 @@ def stored_image_replace(*, message_id: int, image: PreparedImage, name: str, us
         with transaction.atomic():
             copy = StoredImage.objects.select_for_update().filter(message_id=message_id).first()
             previous = copy.file.name if copy else None
+            if copy is not None and journal is not None:
+                journal.before([copy])
+            created = copy is None
             copy = copy or StoredImage(message_id=message_id)
             copy.file.name = path
             copy.content_type = image.content_type
             copy.uploaded_at = timezone.now()
             copy.uploaded_by = user
             copy.save()
-            if previous and previous != path:
+            if created and journal is not None:
+                journal.created(StoredImage, [copy.pk])
+            if previous and previous != path and journal is None:
                 transaction.on_commit(lambda: default_storage.delete(previous))
     except Exception:
         default_storage.delete(path)  # nothing half-written: no file without its row
@@ -173,10 +182,12 @@ class ImagesResult:
 
 
 def images_store(*, group: Group, sources: Iterable, user=None,
-                 progress: Callable[[int, str], None] | None = None) -> ImagesResult:
+                 progress: Callable[[int, str], None] | None = None, run_id: int | None = None) -> ImagesResult:
     """Store each image file (``.label``, ``.read()``) as its message's copy. Each file alone:
     one that is not an image, matches no message or several, is reported with its reason
-    (``file:0: reason``) and the others are stored. ``progress(index, label)`` before each."""
+    (``file:0: reason``) and the others are stored. ``progress(index, label)`` before each.
+    ``run_id``: the import run, whose journal keeps the copies replaced (undo puts them back)."""
+    journal = RunJournal(run_id) if run_id is not None else None
     sources = list(sources)
     matches = image_messages_match(group=group, names=[s.label for s in sources])
     counts = {"files_read": 0, "images_stored": 0, "images_replaced": 0, "files_unmatched": 0,
@@ -201,7 +212,8 @@ def images_store(*, group: Group, sources: Iterable, user=None,
             continue
         try:
             image = image_prepare(source.read(), name=source.label)
-            replaced = stored_image_replace(message_id=match.message_id, image=image, name=source.label, user=user)
+            replaced = stored_image_replace(message_id=match.message_id, image=image, name=source.label, user=user,
+                                            journal=journal)
         except (ImageError, OSError) as error:
             reason = str(error) if isinstance(error, ImageError) else f"{source.label}:0: could not be stored: {error}"
             if not isinstance(error, ImageError):

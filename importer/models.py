@@ -23,6 +23,8 @@ class ImportKind(models.TextChoices):
 class ImportStatus(models.TextChoices):
     QUEUED = "queued", _("queued")
     RUNNING = "running", _("running")
+    # A web upload of transcripts, previewed (a dry run): waiting for an admin to confirm it.
+    PREVIEWED = "previewed", _("awaiting confirmation")
     SUCCEEDED = "succeeded", _("succeeded")
     FAILED = "failed", _("failed")
     UNDONE = "undone", _("undone")
@@ -49,6 +51,10 @@ class ImportRun(models.Model):
     # when it was last written (a run left "running" long after that was interrupted), and why
     # it could not be queued (the broker was down).
     progress = models.JSONField(default=dict, blank=True)
+    # The report of the run's dry run, per file and day (``importer.services``): what the import
+    # would add, what stored messages the files lack, talks and sign-ins. A web upload is
+    # previewed, then confirmed and imported as the same run, which keeps its preview.
+    preview = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -60,7 +66,10 @@ class ImportRun(models.Model):
 
 
 class ImportedFile(models.Model):
-    """A transcript file, identified by its group and its day; its hash skips unchanged re-imports."""
+    """A transcript file imported into a group's day: its hash skips it when it comes again.
+
+    One row per group, day and file (its SHA-256): a day may hold several files (each adds
+    what it has new), and a file may hold several days (a row for each)."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="imported_files")
     day = models.DateField()
@@ -74,10 +83,10 @@ class ImportedFile(models.Model):
         ordering = ["group", "day"]
         verbose_name = _("imported file")
         verbose_name_plural = _("imported files")
-        constraints = [models.UniqueConstraint(fields=["group", "day"], name="imported_file_one_per_day")]
+        constraints = [models.UniqueConstraint(fields=["group", "day", "sha256"], name="imported_file_once_per_day")]
 
     def __str__(self) -> str:
-        return f"{self.group} {self.day}"
+        return f"{self.group} {self.day} {self.sha256[:12]}"
 
 
 class UploadedFile(models.Model):

@@ -1,17 +1,34 @@
 """Importing transcripts and rosters: the one path for the commands, the web upload and tasks.
 
 Guarantees:
-* a file is identified by its group and day; an unchanged file (same hash) is skipped;
+* a new file adds and never deletes: a file for a day already imported adds the messages
+  that are new and keeps every stored message and everything built on them (talks, sign-ins,
+  corrections). A message of the file is already stored when a stored message of that day has
+  the same second, the same sender as a resolved member (the two names of a merged-export
+  pair are one sender), the same kind and the same text (and link) after normalising
+  whitespace; identical repeats are counted (the n-th identical message is the n-th). Talks
+  and sign-ins of the day are found again over the stored and new messages together;
+* stored messages are removed only when the operator asks: ``replace_days`` (the command's
+  ``--replace-days``, the web's "replace these days" after the preview) makes those days
+  exactly their files: stored messages the file lacks go, and so do imported talks and
+  sign-ins no longer found;
+* an unchanged file (its hash already imported into the group) is skipped before parsing;
+  a day remembers every file imported into it (``ImportedFile``: group, day and hash);
 * each file is one transaction: a file that fails leaves nothing behind and is reported
   as ``file:line: reason``, and the other files still import;
 * a file dated before 2000-01-01 or after tomorrow in the group's time zone, or with a
   message outside that range, fails that way (``community.dates``); so does a roster row
   joined outside it;
-* a changed file replaces that day's messages, talks and sign-ins (keys keep the
-  messages that did not change, so admins' links to them survive);
+* ``dry_run`` runs exactly the same code and rolls each file back (a preview never holds
+  the database longer than a file): its report, per file and day (messages to add, stored
+  messages not in the file, talks found and changed, sign-ins), is the preview (kept on the
+  run, ``ImportRun.preview``). Files are previewed each against the stored days, not against
+  each other (two files of one day are each previewed alone);
+* every row the run changes or deletes is kept first in the run's journal
+  (``importer.journal``), and rows it creates carry the run: ``import_run_undo`` gives the
+  days back exactly as they were. The first import of a fresh day keeps no journal rows;
 * imports of one group are serialized by a lock on the group's row, so two imports at
-  once never duplicate anything;
-* ``dry_run`` runs exactly the same code and rolls everything back.
+  once never duplicate anything.
 """
 
 from __future__ import annotations
@@ -19,9 +36,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import getpass
+import hashlib
 import io
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -37,22 +55,21 @@ from community.models import (
     MembershipPeriod,
     MembershipStatus,
     Message,
-    Name,
     NameSource,
     RecordedDay,
 )
 from community.names import normalize_name, parse_nickname
 from community.services import member_parts_update, membership_facts_refresh, membership_join, membership_leave
-from shares.models import Origin, Share, ShareStatus, SignIn
 from shares.services import TalkFound, membership_share_facts_refresh, talks_import_day
 from shares.tasks import talk_index_refresh_enqueue
 
 from . import sql
-from .detection import DetectedTalk
+from .detection import DetectedTalk, detect_talks
 from .identity import ME, IdentityResolver
+from .journal import RunJournal
 from .models import ImportedFile, ImportKind, ImportRun, ImportStatus
-from .pipeline import Prepared, prepared_files
-from .transcript import Transcript, TranscriptError, message_moments
+from .pipeline import Prepared, day_union, message_identity, prepared_files, stored_matches, stored_message
+from .transcript import RawMessage, Transcript, TranscriptError, message_moments
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +77,11 @@ TRANSCRIPT_SUFFIXES = {".markdown", ".md", ".txt"}
 
 
 class _DryRunRollback(Exception):
-    pass
+    """Ends a file's transaction in a dry run, carrying the file's report out of it."""
+
+    def __init__(self, day: dict):
+        super().__init__()
+        self.day = day
 
 
 @dataclass(frozen=True)
@@ -100,11 +121,13 @@ class ImportCounts:
     files_failed: int = 0
     messages_created: int = 0
     messages_unchanged: int = 0
+    messages_not_in_file: int = 0
     messages_removed: int = 0
     members_created: int = 0
     names_created: int = 0
     members_merged: int = 0
     shares_found: int = 0
+    talks_changed: int = 0
     sign_ins_found: int = 0
 
 
@@ -121,6 +144,9 @@ class ImportResult:
         return not self.errors
 
 
+ReplaceDays = bool | Collection[dt.date]
+
+
 def transcripts_import(
     *,
     group_slug: str,
@@ -129,31 +155,40 @@ def transcripts_import(
     me: str = "",
     dry_run: bool = False,
     strict: bool = False,
+    replace_days: ReplaceDays = False,
     user=None,
     progress: Callable[[int, str], None] | None = None,
     run: ImportRun | None = None,
 ) -> ImportResult:
     """Import daily transcripts into a group (created if missing). See the module docstring.
-    ``run``: a run queued by a web upload, recorded into instead of a new one. ``user``: who
-    uploaded the files, whose reach limits the identity evidence (``importer.identity``);
-    None on the command line (an operator)."""
+
+    ``replace_days``: the days the files replace (their stored messages the files lack are
+    removed); True: every day of the files, whose hashes are then not trusted to skip them
+    (the day is made exactly its file even when that file was imported before). ``dry_run``:
+    the preview, written nowhere but on the run. ``run``: a run queued by a web upload,
+    recorded into instead of a new one. ``user``: who uploaded the files, whose reach limits
+    the identity evidence (``importer.identity``); None on the command line (an operator).
+
+    Each file's report (``result.files``): file, status (imported, unchanged, failed), day,
+    the file's messages, and for an imported day: ``added``, ``kept`` (stored already),
+    ``not_in_file`` (stored messages the file lacks), ``removed`` (of those, in a day
+    replaced), ``talks`` (share, speaker id, topic, status: new, changed, unchanged, removed,
+    deleted), ``shares`` (talks found) and ``sign_ins`` (sign-ins added)."""
     group, _ = Group.objects.get_or_create(slug=group_slug, defaults={"name": group_name or group_slug})
+    replace_all = replace_days is True
+    replacing = frozenset() if isinstance(replace_days, bool) else frozenset(replace_days)
     run = _run_open(
         run, group=group, kind=ImportKind.TRANSCRIPTS, dry_run=dry_run, started_by=user, started_by_name=_operator(user),
-        options={"me": me, "strict": strict, "dry_run": dry_run},
+        options={"me": me, "strict": strict, "dry_run": dry_run,
+                 "replace_days": True if replace_all else sorted(day.isoformat() for day in replacing)},
     )
     result = ImportResult(run=run, counts=ImportCounts())
-    resolver = IdentityResolver(group_id=group.pk, import_run=run.pk, me_name=me, user=user)
+    journal = RunJournal(run.pk)
+    resolver = IdentityResolver(group_id=group.pk, import_run=run.pk, me_name=me, user=user, journal=journal)
+    work = _Work(group=group, resolver=resolver, journal=journal, result=result, dry_run=dry_run,
+                 replace=(lambda day: True) if replace_all else replacing.__contains__, trust_hashes=not replace_all)
     try:
-        if dry_run:
-            try:
-                with transaction.atomic():
-                    _import_all(group, sources, resolver, result, strict, progress)
-                    raise _DryRunRollback
-            except _DryRunRollback:
-                pass
-        else:
-            _import_all(group, sources, resolver, result, strict, progress)
+        _import_all(work, sources, strict, progress)
     finally:
         _finish_run(run, result)
     counts = result.counts
@@ -165,25 +200,40 @@ def transcripts_import(
     return result
 
 
-def _import_all(group, sources, resolver, result, strict, progress) -> None:
-    resolver.refresh()
-    touched: set[int] = set()
+@dataclass
+class _Work:
+    """One transcripts run as it goes: where, who resolves names, its journal and its result."""
+
+    group: Group
+    resolver: IdentityResolver
+    journal: RunJournal
+    result: ImportResult
+    replace: Callable[[dt.date], bool]
+    trust_hashes: bool
+    dry_run: bool = False
+    touched: set[int] = field(default_factory=set)
+
+
+def _import_all(work: _Work, sources, strict, progress) -> None:
+    work.resolver.refresh()
     # Unchanged files are recognised by their hash alone, before any parsing.
-    known = dict(ImportedFile.objects.filter(group=group).values_list("sha256", "message_count"))
-    latest = latest_record_day(group.tz)
+    known = {}
+    if work.trust_hashes:
+        known = dict(ImportedFile.objects.filter(group=work.group).values_list("sha256", "message_count"))
+    latest = latest_record_day(work.group.tz)
     for index, prepared in enumerate(prepared_files(sources, known, latest_day=latest), start=1):
         if progress:
             progress(index, prepared.label)
-        ok = _import_one(group, prepared, resolver, result, touched, latest)
+        ok = _import_one(work, prepared, latest)
         if not ok and strict:
             break
-    if touched or result.counts.files_read:
+    if not work.dry_run and (work.touched or work.result.counts.files_read):
         with transaction.atomic():
-            _refresh_group_facts(group, resolver, touched)
+            _refresh_group_facts(work)
 
 
-def _import_one(group: Group, prepared: Prepared, resolver: IdentityResolver, result: ImportResult,
-                touched: set[int], latest: dt.date) -> bool:
+def _import_one(work: _Work, prepared: Prepared, latest: dt.date) -> bool:
+    group, resolver, result = work.group, work.resolver, work.result
     counts = result.counts
     counts.files_read += 1
     report = {"file": prepared.label, "status": "failed", "messages": 0}
@@ -205,25 +255,39 @@ def _import_one(group: Group, prepared: Prepared, resolver: IdentityResolver, re
             # One import of a group at a time: concurrent runs wait here instead of duplicating
             # members, and then see what the other run wrote.
             sql.group_lock(group.pk)
-            previous = sql.imported_hash(group.pk, transcript.day)
-            if previous == digest:
+            hashes = sql.imported_hashes(group.pk, transcript.day)
+            replace = work.replace(transcript.day)
+            if digest in hashes and work.trust_hashes:
                 return _skip(result, report, len(transcript.messages))
             resolver.refresh()
-            day_counts = _import_day(group, prepared, moments, resolver, result.run.pk, touched,
-                                     fresh=previous is None)
+            day = _import_day(work, prepared, moments, fresh=not hashes, replace=replace)
+            if work.dry_run:
+                # Each file of a dry run is rolled back on its own: the preview never holds the
+                # database for more than a day's file, like the import itself.
+                raise _DryRunRollback(day)
+    except _DryRunRollback as rollback:
+        day = rollback.day
+        resolver.reload()
+        work.journal.forget()
     except (IntegrityError, DatabaseError, ValueError, OverflowError) as error:
         resolver.reload()
         resolver.stats.__dict__.update(before)
+        work.journal.forget()
         logger.exception("import of %s failed", prepared.label)
         return _fail(result, report, f"{prepared.label}:0: could not be stored: {error}")
-    for name, value in day_counts.items():
-        setattr(counts, name, getattr(counts, name) + value)
+    talks = day["talks"]
+    counts.messages_created += day["added"]
+    counts.messages_unchanged += day["kept"]
+    counts.messages_not_in_file += day["not_in_file"]
+    counts.messages_removed += day["removed"]
+    counts.shares_found += day["shares"]
+    counts.talks_changed += sum(1 for talk in talks if talk["status"] in ("new", "changed", "removed"))
+    counts.sign_ins_found += day["sign_ins"]
     after = asdict(resolver.stats)
     counts.members_created += after["members_created"] - before["members_created"]
     counts.names_created += after["names_created"] - before["names_created"]
     counts.members_merged += after["members_merged"] - before["members_merged"]
-    report.update(status="imported", messages=len(transcript.messages),
-                  shares=day_counts["shares_found"], sign_ins=day_counts["sign_ins_found"])
+    report.update(status="imported", messages=len(transcript.messages), **day)
     return True
 
 
@@ -257,11 +321,15 @@ def _fail(result: ImportResult, report: dict, reason: str) -> bool:
     return False
 
 
-def _import_day(group: Group, prepared: Prepared, moments: list[dt.datetime], resolver: IdentityResolver,
-                run_id: int, touched: set[int], *, fresh: bool) -> dict[str, int]:
-    """Store one day, its messages at ``moments`` (``message_moments``: checked). ``fresh``:
-    the group has nothing imported for that day yet (fewer queries)."""
+def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, fresh: bool,
+                replace: bool) -> dict:
+    """Store one day's file, its messages at ``moments`` (``message_moments``: checked). ``fresh``: nothing was imported into that day yet (its messages are
+    inserted as they are, no journal). Otherwise the file's messages already stored are kept,
+    the new ones added, and the stored ones it lacks kept too, unless ``replace``."""
+    group, resolver, journal = work.group, work.resolver, work.journal
     transcript, label, digest = prepared.transcript, prepared.label, prepared.digest
+    run_id = journal.run_id
+    tz = group.tz
     day = transcript.day
     owner_id = resolver.owner_id(group.pk)
     # Merged-export pairs first: they may merge members, and every id below must be current.
@@ -287,34 +355,111 @@ def _import_day(group: Group, prepared: Prepared, moments: list[dt.datetime], re
         for name, (first, last, times) in sightings.items():
             resolver.resolve(name, source, first, create=False, last=last, times=times)
     resolver.flush()
-    _memberships_ensure(group, first_seen, resolver)
-    touched.update(s for s in senders if s is not None)
+    _memberships_ensure(group, first_seen, resolver, journal)
+    work.touched.update(s for s in senders if s is not None)
 
     keys = prepared.keys
-    existing = {} if fresh else dict(Message.objects.filter(group=group, source_day=day).order_by().values_list("key", "id"))
-    wanted = set(keys)
-    stale = [pk for key, pk in existing.items() if key not in wanted]
-    if stale:
-        Message.objects.filter(pk__in=stale).delete()
     stored = sql.db_datetimes(day, transcript.messages, moments)
-    rows = [
-        (group.pk, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, label[-255:], m.line, key, run_id)
-        for m, when, sender_id, key in zip(transcript.messages, stored, senders, keys, strict=True)
-        if key not in existing
-    ]
-    sql.messages_insert(rows)
-
-    sql.day_recorded(group.pk, day, len(keys))
-    talks = _talks_found(transcript, prepared.talks, moments, senders, lambda: _message_ids(group, day, keys))
-    shares_found, sign_ins_found = talks_import_day(group=group, day=day, talks=talks, import_run=run_id, fresh=fresh)
+    if fresh:
+        rows = [
+            (group.pk, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, label[-255:], m.line, key, run_id)
+            for m, when, sender_id, key in zip(transcript.messages, stored, senders, keys, strict=True)
+        ]
+        sql.messages_insert(rows)
+        kept = not_in_file = 0
+        union = _Union(transcript.messages, moments, senders, prepared.talks,
+                       lambda: _message_ids(group, day, keys))
+    else:
+        journal.before(RecordedDay.objects.filter(group=group, day=day))
+        day_rows = sql.day_messages(group.pk, day)
+        matches = stored_matches(
+            [message_identity(moment, sender_id if sender_id is not None else ("", normalize_name(m.sender)),
+                              m.kind, m.text, m.url)
+             for m, moment, sender_id in zip(transcript.messages, moments, senders, strict=True)],
+            [(row[0], message_identity(row[3], row[1] if row[1] is not None else ("", normalize_name(row[2])),
+                                       row[4], row[5], row[6])) for row in day_rows],
+        )
+        matched = set(filter(None, matches))
+        extras = [row for row in day_rows if row[0] not in matched]
+        kept, not_in_file = len(matched), len(extras)
+        if replace and extras:
+            journal.delete(Message.objects.filter(pk__in=[row[0] for row in extras]))
+        taken = {row[7] for row in day_rows}
+        rows = []
+        for m, when, sender_id, key, match in zip(transcript.messages, stored, senders, keys, matches, strict=True):
+            if match is None:
+                key = _free_key(key, taken)
+                taken.add(key)
+                rows.append((group.pk, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, label[-255:],
+                             m.line, key, run_id))
+        sql.messages_insert(rows)
+        new_ids = iter(_message_ids(group, day, [row[10] for row in rows]) if rows else [])
+        file_ids = [match if match is not None else next(new_ids) for match in matches]
+        if replace or not extras:
+            union = _Union(transcript.messages, moments, senders, prepared.talks, lambda: file_ids)
+        else:
+            union = _day_union(transcript, moments, senders, file_ids, extras, sender_of, tz)
+    sql.day_recorded(group.pk, day, len(union.messages))
+    talks = _talks_found(day, union)
+    found = talks_import_day(group=group, day=day, talks=talks, import_run=run_id, fresh=fresh,
+                             keep_missing=not replace, journal=journal)
+    if replace and not fresh:
+        journal.delete(ImportedFile.objects.filter(group=group, day=day))
     sql.file_imported(group.pk, day, digest, label[-500:], run_id, len(keys), timezone.now())
     return {
-        "messages_created": len(rows),
-        "messages_unchanged": len(keys) - len(rows),
-        "messages_removed": len(stale),
-        "shares_found": shares_found,
-        "sign_ins_found": sign_ins_found,
+        "added": len(rows),
+        "kept": kept,
+        "not_in_file": not_in_file,
+        "removed": not_in_file if replace else 0,
+        "shares": found.shares_found,
+        "sign_ins": found.sign_ins_found,
+        "talks": found.talks,
     }
+
+
+def _free_key(key: str, taken: set[str]) -> str:
+    """A new message's key, made unique among the day's stored keys (a stored message with the
+    same key is another message: its sender was reassigned since, or its text differs in spaces)."""
+    candidate, n = key, 0
+    while candidate in taken:
+        n += 1
+        candidate = key[:8] + hashlib.sha1(f"{key}|{n}".encode()).hexdigest()[:32]
+    return candidate
+
+
+@dataclass
+class _Union:
+    """A day's messages in order, the file's and the stored ones it lacks: what talks are found
+    in. ``ids()`` gives their message ids (read when a talk needs them)."""
+
+    messages: list[RawMessage]
+    moments: list[dt.datetime]
+    senders: list[int | None]
+    talks: list[DetectedTalk]
+    ids: Callable[[], list[int]]
+
+
+def _day_union(transcript: Transcript, moments, senders, file_ids, extras, sender_of, tz) -> _Union:
+    """The file's messages and the stored ones it lacks, by time, and the talks found in them.
+    A stored message is named as the file names its sender, so that detection sees one person."""
+    name_of = {member_id: name for name, member_id in sender_of.items() if member_id is not None}
+    extra_moments = [row[3].astimezone(tz) for row in extras]
+    messages, union_moments, union_senders, ids = [], [], [], []
+    for side, index in day_union(moments, extra_moments):
+        if side == 0:
+            messages.append(transcript.messages[index])
+            union_moments.append(moments[index])
+            union_senders.append(senders[index])
+            ids.append(file_ids[index])
+        else:
+            pk, sender_id, sender_name, _at, kind, text, url, _key, line = extras[index]
+            moment = extra_moments[index]
+            messages.append(stored_message(line or 0, moment.time(), name_of.get(sender_id, sender_name), kind, text, url))
+            union_moments.append(moment)
+            union_senders.append(sender_id)
+            ids.append(pk)
+    talks = detect_talks(messages, author_hint=transcript.author_hint)
+    return _Union(messages, union_moments, union_senders, talks, lambda: ids)
 
 
 def _message_ids(group: Group, day: dt.date, keys: list[str]) -> list[int]:
@@ -322,18 +467,16 @@ def _message_ids(group: Group, day: dt.date, keys: list[str]) -> list[int]:
     return [ids[key] for key in keys]
 
 
-def _talks_found(transcript: Transcript, talks: list[DetectedTalk], moments: list[dt.datetime],
-                 senders: list[int | None], load_ids: Callable[[], list[int]]) -> list[TalkFound]:
+def _talks_found(day: dt.date, union: _Union) -> list[TalkFound]:
     found = []
-    message_ids = load_ids() if talks else []
+    talks, moments, senders = union.talks, union.moments, union.senders
+    message_ids = union.ids() if talks else []
     for talk in talks:
         speaker_id = senders[talk.start_index]
         if speaker_id is None:
             continue
         tz = moments[0].tzinfo if moments else None
-        scheduled = (
-            dt.datetime.combine(transcript.day, talk.announced_start, tzinfo=tz) if talk.announced_start else None
-        )
+        scheduled = dt.datetime.combine(day, talk.announced_start, tzinfo=tz) if talk.announced_start else None
         interruptions = set(talk.interruption_indices)
         talk_range = range(talk.start_index, talk.end_index + 1)
         found.append(
@@ -356,16 +499,25 @@ def _talks_found(transcript: Transcript, talks: list[DetectedTalk], moments: lis
     return found
 
 
-def _memberships_ensure(group: Group, first_seen: dict[int, dt.datetime], resolver: IdentityResolver) -> None:
-    """Every member seen in a group's record has a membership there, joined when first seen."""
+def _memberships_ensure(group: Group, first_seen: dict[int, dt.datetime], resolver: IdentityResolver,
+                        journal: RunJournal) -> None:
+    """Every member seen in a group's record has a membership there, joined when first seen.
+    The journal notes memberships made for members the run did not create (a member it created
+    goes, with its memberships, when the run is undone) and keeps those it changes."""
     if resolver.joined is None:
         resolver.joined = dict(Membership.objects.filter(group=group).values_list("member_id", "joined_at"))
     have = resolver.joined
     new = {member_id: moment for member_id, moment in first_seen.items() if member_id not in have}
     if new:
         Membership.objects.bulk_create([Membership(group=group, member_id=m, joined_at=t) for m, t in new.items()])
-        created = Membership.objects.filter(group=group, member_id__in=list(new)).values_list("id", "member_id")
-        MembershipPeriod.objects.bulk_create([MembershipPeriod(membership_id=pk, joined_at=new[m]) for pk, m in created])
+        created = list(Membership.objects.filter(group=group, member_id__in=list(new)).values_list("id", "member_id"))
+        periods = MembershipPeriod.objects.bulk_create(
+            [MembershipPeriod(membership_id=pk, joined_at=new[m]) for pk, m in created])
+        theirs = resolver.not_created(m for _pk, m in created)
+        if theirs:
+            journal.created(Membership, [pk for pk, m in created if m in theirs])
+            ours = {pk for pk, m in created if m in theirs}
+            journal.created(MembershipPeriod, [p.pk for p in periods if p.membership_id in ours])
         have.update(new)
     if resolver.pending is None:
         resolver.pending = set(
@@ -373,19 +525,25 @@ def _memberships_ensure(group: Group, first_seen: dict[int, dt.datetime], resolv
         )
     # An accepted applicant seen in the record has joined the group: the membership becomes active.
     for member_id in resolver.pending & first_seen.keys():
-        membership_join(membership=Membership.objects.get(group=group, member_id=member_id),
-                        joined_at=first_seen[member_id])
+        membership = Membership.objects.get(group=group, member_id=member_id)
+        journal.before([membership])
+        opened = set(membership.periods.values_list("pk", flat=True))
+        membership_join(membership=membership, joined_at=first_seen[member_id])
+        journal.created(MembershipPeriod, set(membership.periods.values_list("pk", flat=True)) - opened)
         resolver.pending.discard(member_id)
         have[member_id] = min(filter(None, [have.get(member_id), first_seen[member_id]]))
     earlier = {m: t for m, t in first_seen.items() if m not in new and (have[m] is None or t < have[m])}
+    if earlier:
+        journal.before(Membership.objects.filter(group=group, member_id__in=resolver.not_created(earlier)))
     for member_id, moment in earlier.items():
         Membership.objects.filter(group=group, member_id=member_id).update(joined_at=moment)
         have[member_id] = moment
 
 
-def _refresh_group_facts(group: Group, resolver: IdentityResolver, touched: set[int]) -> None:
+def _refresh_group_facts(work: _Work) -> None:
     """After a run: message facts of the members it touched, share facts, and group nicknames."""
-    membership_facts_refresh(group_id=group.pk, member_ids=touched)
+    group, resolver, journal = work.group, work.resolver, work.journal
+    membership_facts_refresh(group_id=group.pk, member_ids=work.touched)
     membership_share_facts_refresh(group_id=group.pk)
     nicknames = resolver.group_nicknames()
     changed = []
@@ -394,14 +552,18 @@ def _refresh_group_facts(group: Group, resolver: IdentityResolver, touched: set[
         if membership.nickname != nickname:
             membership.nickname = nickname
             changed.append(membership)
+    if changed:
+        journal.before(Membership.objects.filter(
+            pk__in=[m.pk for m in changed], member_id__in=resolver.not_created(m.member_id for m in changed)))
     rows_update(changed, ["nickname"])
     # A member out of the uploader's reach keeps the name they are known by on the site.
     _display_names_update({member_id: name for member_id, name in resolver.display_names().items()
-                           if not resolver.out_of_reach(member_id)})
+                           if not resolver.out_of_reach(member_id)}, journal)
 
 
-def _display_names_update(names: dict[int, str]) -> None:
-    members = Member.objects.filter(pk__in=list(names)).only("id", "display_name", "name", "company", "position", "city")
+def _display_names_update(names: dict[int, str], journal: RunJournal) -> None:
+    members = Member.objects.filter(pk__in=list(names)).only("id", "display_name", "name", "company", "position", "city",
+                                                             "import_run")
     changed = []
     for member in members:
         nickname = names[member.pk]
@@ -409,6 +571,9 @@ def _display_names_update(names: dict[int, str]) -> None:
             continue  # keep an earlier well-formed display name over a bare one
         if member_parts_update(member=member, nickname=nickname):
             changed.append(member)
+    theirs = [member.pk for member in changed if member.import_run != journal.run_id]
+    if theirs:
+        journal.before(Member.objects.filter(pk__in=theirs))
     rows_update(changed, ["display_name", "name", "company", "position", "city"])
 
 
@@ -428,6 +593,9 @@ def _run_open(run: ImportRun | None, *, options: dict, **fields) -> ImportRun:
 def _finish_run(run: ImportRun, result: ImportResult) -> None:
     run.counts = asdict(result.counts)
     run.files = result.files
+    if run.dry_run and run.kind == ImportKind.TRANSCRIPTS:
+        # The preview: what the run would do, per file and day; kept when the run is confirmed.
+        run.preview = {"counts": run.counts, "files": result.files, "errors": result.errors[:1000]}
     run.warnings = result.warnings[:1000]
     run.errors = result.errors[:1000]
     run.finished_at = timezone.now()
@@ -442,42 +610,6 @@ def _operator(user) -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return ""
-
-
-@transaction.atomic
-def import_run_undo(*, run_id: int, user=None) -> dict[str, int]:
-    """Undo a run as a whole: what it created goes (messages, talks, sign-ins, names, the
-    members left with nothing), the days it imported are forgotten, facts are recomputed."""
-    run = ImportRun.objects.select_for_update().get(pk=run_id)
-    if run.status == ImportStatus.UNDONE:
-        raise ValueError(f"Import run {run_id} was already undone.")
-    days = list(ImportedFile.objects.filter(run=run).values_list("day", flat=True))
-    counts = {
-        "sign_ins": SignIn.objects.filter(import_run=run.pk).delete()[0],
-        "shares": Share.objects.filter(import_run=run.pk, origin=Origin.IMPORT).delete()[0],
-        "messages": Message.objects.filter(import_run=run.pk).delete()[0],
-        "names": Name.objects.filter(import_run=run.pk).delete()[0],
-    }
-    Share.objects.filter(group=run.group, day__in=days, origin=Origin.WEB, status=ShareStatus.DELIVERED).update(
-        status=ShareStatus.SCHEDULED
-    )
-    orphans = Member.objects.filter(import_run=run.pk, messages__isnull=True, shares__isnull=True, names__isnull=True)
-    counts["members"] = orphans.count()
-    Membership.objects.filter(member__in=orphans).delete()
-    orphans.delete()
-    ImportedFile.objects.filter(run=run).delete()
-    for day in days:
-        remaining = Message.objects.filter(group=run.group, source_day=day).count()
-        if remaining:
-            RecordedDay.objects.filter(group=run.group, day=day).update(message_count=remaining)
-        else:
-            RecordedDay.objects.filter(group=run.group, day=day).delete()
-    membership_facts_refresh(group_id=run.group_id)
-    membership_share_facts_refresh(group_id=run.group_id)
-    run.status = ImportStatus.UNDONE
-    run.undone_at = timezone.now()
-    run.save(update_fields=["status", "undone_at"])
-    return counts
 
 
 # Rosters ---------------------------------------------------------------------

@@ -56,11 +56,11 @@ def group_lock(group_id: int) -> None:
         cursor.execute(f"SELECT id FROM {_table(Group)} WHERE id = %s FOR UPDATE", [group_id])
 
 
-def imported_hash(group_id: int, day: dt.date) -> str | None:
+def imported_hashes(group_id: int, day: dt.date) -> set[str]:
+    """The hashes of the files imported into the group's day (none: the day is fresh)."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT sha256 FROM {_table(ImportedFile)} WHERE group_id = %s AND day = %s", [group_id, day])
-        row = cursor.fetchone()
-    return row[0] if row else None
+        return {row[0] for row in cursor.fetchall()}
 
 
 def newest_name_id(group_id: int) -> int:
@@ -81,12 +81,11 @@ def day_recorded(group_id: int, day: dt.date, message_count: int) -> None:
 
 def file_imported(group_id: int, day: dt.date, sha256: str, path: str, run_id: int, message_count: int,
                   at: dt.datetime) -> None:
+    """Remember that the file (its hash) was imported into the day; already remembered: nothing."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_table(ImportedFile)} (group_id, day, sha256, path, run_id, message_count, imported_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (group_id, day) DO UPDATE SET "
-            "sha256 = excluded.sha256, path = excluded.path, run_id = excluded.run_id, "
-            "message_count = excluded.message_count, imported_at = excluded.imported_at",
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (group_id, day, sha256) DO NOTHING",
             [group_id, day, sha256, path, run_id, message_count, db_datetime(at)],
         )
 
@@ -95,6 +94,24 @@ def message_ids(group_id: int, day: dt.date) -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT key, id FROM {_table(Message)} WHERE group_id = %s AND source_day = %s", [group_id, day])
         return dict(cursor.fetchall())
+
+
+DAY_MESSAGE_COLUMNS = ("id", "sender_id", "sender_name", "sent_at", "kind", "text", "url", "key", "source_line")
+
+
+def day_messages(group_id: int, day: dt.date) -> list[tuple]:
+    """The stored messages of the group's day (``DAY_MESSAGE_COLUMNS``), in the record's order,
+    ``sent_at`` aware (UTC)."""
+    columns = ", ".join(connection.ops.quote_name(c) for c in DAY_MESSAGE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {_table(Message)} WHERE group_id = %s AND source_day = %s "
+                       "ORDER BY sent_at, id", [group_id, day])
+        rows = cursor.fetchall()
+    if connection.vendor == "sqlite":  # naive UTC (text, or a datetime through Django's converter)
+        utc = dt.UTC
+        rows = [(*row[:3], (dt.datetime.fromisoformat(row[3]) if isinstance(row[3], str) else row[3]).replace(tzinfo=utc),
+                 *row[4:]) for row in rows]
+    return rows
 
 
 MESSAGE_COLUMNS = ("group_id", "sender_id", "sender_name", "sent_at", "kind", "text", "url", "source_day",

@@ -223,6 +223,11 @@ def _mentions(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def mentions_in(text: str) -> tuple[str, ...]:
+    """The names a text message mentions (``@name``), as the parser reads them."""
+    return _mentions(text) if "@" in text else ()
+
+
 def _classify(content: str) -> tuple[str, str, str, tuple[str, ...], Quote | None, str]:
     """(kind, text, url, mentions, quote, account_id) for one content line."""
     first = content[0]

@@ -11,7 +11,12 @@ Guarantees:
 * each file imports alone (the services' transactions): a bad file fails with
   ``file:line: reason`` and the others import; no exception escapes the task for a bad file;
 * progress (files done, total, current file) is written on the run at most once a second;
-* once the run has finished, the uploaded bytes are deleted.
+* transcripts are previewed first: the task runs the import as a dry run (nothing written),
+  keeps its report on the run (``ImportRun.preview``: per file and day, the messages to add,
+  the stored messages the file lacks, talks and sign-ins) and the run waits (``previewed``)
+  until an admin confirms it (``import_run_confirm``), choosing the days to replace; the task
+  then imports the same files for real into the same run;
+* once the run has finished, the uploaded bytes are deleted (not after a preview).
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from celery import current_app
+from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
 from community.models import Group
@@ -123,6 +130,35 @@ def import_run_requeue(*, run: ImportRun) -> bool:
     return import_run_enqueue(run_id=run.pk)
 
 
+def replaceable_days(run: ImportRun) -> list[str]:
+    """The days of a previewed run whose stored messages its files lack (ISO, in order): the
+    days an admin may choose to replace."""
+    return sorted({report["day"] for report in run.preview.get("files", ())
+                   if report.get("status") == "imported" and report.get("not_in_file")})
+
+
+@transaction.atomic
+def import_run_confirm(*, run: ImportRun, replace_days: Sequence[str], by) -> ImportRun:
+    """Confirm a previewed upload of transcripts: the same run is queued again and imports its
+    files for real, replacing ``replace_days`` (ISO days the preview showed stored messages the
+    files lack: those go; every other day only gains). ``ValidationError`` when the run is not
+    waiting for a confirmation or a day was not offered; nothing is written then."""
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != ImportStatus.PREVIEWED:
+        raise ValidationError(_("This import is not waiting for a confirmation."), code="not_previewed")
+    offered = set(replaceable_days(run))
+    chosen = sorted(set(replace_days))
+    if not set(chosen) <= offered:
+        raise ValidationError(_("Only the days the preview shows with stored messages missing from the files can be "
+                                "replaced."), code="not_offered")
+    run.options = {**run.options, "confirmed": True, "replace_days": chosen, "confirmed_by": by.get_username()}
+    run.status, run.dry_run = ImportStatus.QUEUED, False
+    run.progress = {"done": 0, "total": run.uploads.count(), "current": "", "at": _now()}
+    run.save(update_fields=["options", "status", "dry_run", "progress"])
+    transaction.on_commit(lambda: import_run_enqueue(run_id=run.pk))
+    return run
+
+
 def import_run_execute(*, run_id: int) -> ImportRun | None:
     """Import a queued run's files through the importer's services; None when there is
     nothing to do (the run is gone, or another task has claimed it)."""
@@ -144,7 +180,8 @@ def import_run_execute(*, run_id: int) -> ImportRun | None:
             errors=[*run.errors, f"the import stopped: {type(error).__name__}: {error}"],
         )
     else:
-        UploadedFile.objects.filter(run_id=run_id).delete()
+        if not ImportRun.objects.filter(pk=run_id, status=ImportStatus.PREVIEWED).exists():
+            UploadedFile.objects.filter(run_id=run_id).delete()
     progress.finish()
     run.refresh_from_db()
     return run
@@ -161,14 +198,19 @@ def _import(run: ImportRun, sources: list[Source], progress: ProgressRecorder) -
         # operator on the command line, whose reach is not limited.
         raise UploaderGone("the login that uploaded these files no longer exists; upload them again")
     if run.kind == ImportKind.TRANSCRIPTS:
-        transcripts_import(group_slug=run.group.slug, sources=sources, me=options.get("me", ""), user=user, run=run,
-                           progress=progress)
+        confirmed = bool(options.get("confirmed"))
+        replace_days = [dt.date.fromisoformat(day) for day in options.get("replace_days") or ()]
+        result = transcripts_import(group_slug=run.group.slug, sources=sources, me=options.get("me", ""), user=user,
+                                    run=run, progress=progress, dry_run=not confirmed, replace_days=replace_days)
+        if not confirmed and result.counts.files_failed < result.counts.files_read:
+            # The preview is ready: nothing is written until an admin confirms it.
+            ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.PREVIEWED)
     elif run.kind == ImportKind.ROSTER:
         roster_import(group_slug=run.group.slug, source=sources[0], user=user, run=run,
                       mark_missing_left=bool(options.get("mark_missing_left")))
     else:
         run.status, run.started_at = ImportStatus.RUNNING, timezone.now()
-        result = images_store(group=run.group, sources=sources, user=user, progress=progress)
+        result = images_store(group=run.group, sources=sources, user=user, progress=progress, run_id=run.pk)
         run.counts, run.files, run.errors = result.counts, result.files, result.errors[:1000]
         run.status = ImportStatus.FAILED if result.errors else ImportStatus.SUCCEEDED
         run.finished_at = timezone.now()

@@ -1,12 +1,19 @@
 """Upload pages (/g/<group_slug>/imports/…), for the group's admins and staff: others get 403,
 anonymous visitors the login page. Views validate a form, call one service, and redirect to
-the run's page, which follows the import's progress and then shows its per-file report."""
+the run's page, which follows the import's progress and then shows its per-file report.
+
+Transcripts are previewed before anything is written: the run's page shows, per file and day,
+what the import would add, the stored messages the files lack (with a "replace these days"
+choice), the talks and sign-ins; the admin confirms and the same run imports. A finished run
+is undone from its page, after a page that says what will change (or why it cannot be)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,10 +21,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from community.models import Group
 from community.permissions import GroupAccess, is_group_admin
+from shares.wiki_views import ACTION_LABELS
 
 from .forms import UPLOAD_FORMS, ImagesForm, RosterForm, TranscriptsForm
-from .models import ImportRun, ImportStatus
-from .uploads import import_run_requeue, import_upload_create
+from .models import ImportKind, ImportRun, ImportStatus
+from .undo import NOT_UNDOABLE, UndoRefused, import_run_undo, import_run_undo_plan
+from .uploads import import_run_confirm, import_run_requeue, import_upload_create, replaceable_days
 
 ADMIN_ACCESS = GroupAccess(is_member=True, is_admin=True)
 RECENT_RUNS = 20
@@ -90,12 +99,67 @@ def run_detail(request, group_slug: str, pk: int):
     """A run: its progress while it works, then its counts and per-file report."""
     group = _admin_group(request, group_slug)
     run = _run_of(group, pk)
+    previewed = run.status == ImportStatus.PREVIEWED
     return render(request, "importer/run.html", {
         "group": group, "access": ADMIN_ACCESS, "run": run, "progress": _progress(run),
         "can_requeue": run.status in (ImportStatus.QUEUED, ImportStatus.FAILED) and run.uploads.exists(),
         # Errors of the run as a whole (the import stopped), not already in a file's line.
         "run_errors": [e for e in run.errors if e not in {f.get("error") for f in run.files}],
+        "previewed": previewed, "preview_days": _preview_days(run) if previewed else [],
+        "replaceable": replaceable_days(run) if previewed else [],
+        "can_undo": run.status not in NOT_UNDOABLE and not run.dry_run,
     })
+
+
+def _preview_days(run: ImportRun) -> list[dict]:
+    """The preview's lines, per file and day: what the import would add and lack, talks, sign-ins."""
+    lines = []
+    for report in run.preview.get("files", ()):
+        talks = report.get("talks") or []
+        lines.append({**report, "talks_changed": [t for t in talks if t["status"] in ("new", "changed", "removed")],
+                      "talks_deleted": [t for t in talks if t["status"] == "deleted"]})
+    return lines
+
+
+@login_required
+@require_POST
+def run_confirm(request, group_slug: str, pk: int):
+    """Import a previewed upload for real, replacing the days the admin chose."""
+    group = _admin_group(request, group_slug)
+    run = _run_of(group, pk)
+    try:
+        import_run_confirm(run=run, replace_days=request.POST.getlist("replace_days"), by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Confirmed: the import is queued."))
+    return redirect("import_run", group.slug, run.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def run_undo(request, group_slug: str, pk: int):
+    """What undoing the run will change (days, messages, talks, sign-ins, images), and the
+    button; or why it cannot be undone now (later runs and corrections, to undo first)."""
+    group = _admin_group(request, group_slug)
+    run = _run_of(group, pk)
+    if run.status in NOT_UNDOABLE or run.dry_run:
+        messages.warning(request, _("This import has nothing to undo."))
+        return redirect("import_run", group.slug, run.pk)
+    status = 200
+    if request.method == "POST":
+        try:
+            import_run_undo(run_id=run.pk, user=request.user)
+        except UndoRefused:
+            status = 409  # changed meanwhile: the page says by what
+        else:
+            messages.success(request, _("Import %(id)s was undone: its days are as they were before it.") % {"id": run.pk})
+            return redirect("import_run", group.slug, run.pk)
+    plan = import_run_undo_plan(run=run)
+    corrections = [{**asdict(c), "label": ACTION_LABELS.get(c.action, c.action)} for c in plan.corrections]
+    return render(request, "importer/undo.html", {"group": group, "access": ADMIN_ACCESS, "run": run, "plan": plan,
+                                                  "corrections": corrections,
+                                                  "is_transcripts": run.kind == ImportKind.TRANSCRIPTS}, status=status)
 
 
 @login_required
@@ -124,7 +188,9 @@ def _progress(run: ImportRun) -> dict:
     progress = run.progress
     done, total = progress.get("done", 0), progress.get("total", 0)
     finished = run.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING)
-    if run.status == ImportStatus.QUEUED:
+    if run.status == ImportStatus.PREVIEWED:
+        text = _("Preview ready: nothing is written until you confirm.")
+    elif run.status == ImportStatus.QUEUED:
         text = _("Waiting for a worker to start the import…")
         if progress.get("queue_error"):
             text = _("Not started: the task queue is unreachable. It will be queued again within a few minutes.")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -90,33 +92,62 @@ def share_revision_record(*, share: Share, action: str, author=None, note: str =
     )
 
 
+class ImportJournal(Protocol):
+    """What ``talks_import_day`` tells the import run's journal (``importer.journal.RunJournal``)
+    before it changes rows, so that undoing the run puts them back: shares cannot import it."""
+
+    def before(self, rows) -> int: ...
+
+    def delete(self, rows) -> dict[str, int]: ...
+
+    def created(self, model, ids) -> int: ...
+
+
+@dataclass
+class DayTalks:
+    """What ``talks_import_day`` did: talks found (shares kept or made), sign-ins recorded, and
+    per talk ``{"share", "speaker", "speaker_name", "topic", "status"}`` (status: new, changed, unchanged,
+    removed — an imported share no talk was found for, in a day replaced — or deleted: found
+    again, but an admin deleted it)."""
+
+    shares_found: int = 0
+    sign_ins_found: int = 0
+    talks: list[dict] = field(default_factory=list)
+
+
 def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], import_run: int | None,
-                     fresh: bool = False) -> tuple[int, int]:
+                     fresh: bool = False, keep_missing: bool = False, journal: ImportJournal | None = None) -> DayTalks:
     """Make the day's shares match the talks found in its record.
 
     A talk attaches to the share the web schedule already has for that group, day and
     speaker, or to the share an earlier import made; otherwise a delivered share with
-    origin ``import`` is created. Fields an admin edited by hand are kept. Imported
-    shares of that day that are no longer found are deleted unless an admin edited them.
-    ``fresh``: nothing of that day was imported before (no old talk rows to replace).
+    origin ``import`` is created. Fields an admin edited by hand are kept, and so are talk
+    rows an admin chose ("boundaries"). A share's talk rows become the talk found (only the
+    rows that differ are written); its sign-ins found are added to those it has.
+    ``fresh``: nothing of that day was imported before (no old rows to compare with).
+    ``keep_missing`` (an import that adds to a day): imported shares no talk was found for,
+    and imported sign-ins not found again, stay. Otherwise (a day replaced) they are deleted,
+    unless an admin edited the share.
     A talk an admin deleted (a cancelled share of that day marked "deleted", see
     ``talk_delete``) stays deleted: the talk found again is skipped, not recreated.
-    Returns (shares found, sign-ins recorded)."""
+    ``journal``: told of every row changed or deleted before it is, and of rows created
+    without an ``import_run`` column, except the rows of shares this run created."""
     day_shares = list(Share.objects.filter(group=group, day=day).order_by("id"))
     existing = [share for share in day_shares if share.status != ShareStatus.CANCELLED]
     tombstones = [share for share in day_shares if share.status == ShareStatus.CANCELLED and DELETED in share.edited_fields]
     matched: set[int] = set()
     buried: set[int] = set()
-    sign_in_total = 0
-    shares_found = 0
+    result = DayTalks()
     for talk in talks:
         share = _matching_share(existing, matched, talk)
         tombstone = _matching_tombstone(tombstones, buried, talk, has_share=share is not None)
         if tombstone is not None:
             buried.add(tombstone.pk)
+            result.talks.append(_talk_outcome(tombstone, "deleted"))
             continue
-        shares_found += 1
-        if share is None:
+        result.shares_found += 1
+        new = share is None
+        if new:
             share = Share.objects.create(
                 group=group, speaker_id=talk.speaker_id, topic=talk.topic[:300], status=ShareStatus.DELIVERED,
                 day=day, scheduled_for=talk.scheduled_for, started_at=talk.started_at, ended_at=talk.ended_at,
@@ -124,23 +155,36 @@ def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], impo
                 sign_in_count=len({member_id for member_id, _at, _message in talk.sign_ins}),
             )
             share_revision_record(share=share, action="imported")
+            changed = True
         else:
-            _update_from_talk(share, talk)
+            mine = import_run is not None and share.import_run == import_run
+            changed = _update_from_talk(share, talk, journal if journal is not None and not mine else None)
         matched.add(share.pk)
-        created = share.import_run == import_run and share.origin == Origin.IMPORT and share.version == 1
+        mine = import_run is not None and share.import_run == import_run
+        watch = journal if journal is not None and not mine else None
         if "boundaries" not in share.edited_fields:
-            if not (fresh and created):
-                TalkMessage.objects.filter(share=share).delete()
-            _talk_messages_insert(
-                [(share.pk, i, TalkPart.TALK) for i in talk.talk_ids]
-                + [(share.pk, i, TalkPart.INTERRUPTION) for i in talk.interruption_ids]
-                + [(share.pk, i, TalkPart.QA) for i in talk.qa_ids]
-            )
-        sign_in_total += _replace_imported_sign_ins(share, talk, import_run, new=fresh and created)
-    for share in existing:
-        if share.pk not in matched and share.origin == Origin.IMPORT and not share.edited_fields:
-            share.delete()
-    return shares_found, sign_in_total
+            changed |= _talk_rows_set(share, talk, new=new, journal=watch)
+        added = _sign_ins_import(share, talk, import_run, new=new, prune=not keep_missing, journal=watch)
+        result.sign_ins_found += added
+        changed |= added > 0
+        result.talks.append(_talk_outcome(share, "new" if new else "changed" if changed else "unchanged"))
+    if not keep_missing:
+        for share in existing:
+            if share.pk not in matched and share.origin == Origin.IMPORT and not share.edited_fields:
+                result.talks.append(_talk_outcome(share, "removed"))
+                if journal is not None and not (import_run is not None and share.import_run == import_run):
+                    journal.delete([share])
+                else:
+                    share.delete()
+    if result.talks:
+        names = dict(Member.objects.filter(pk__in={t["speaker"] for t in result.talks}).values_list("pk", "display_name"))
+        for outcome in result.talks:
+            outcome["speaker_name"] = names.get(outcome["speaker"], "")
+    return result
+
+
+def _talk_outcome(share: Share, status: str) -> dict:
+    return {"share": share.pk, "speaker": share.speaker_id, "topic": share.topic, "status": status}
 
 
 def _talk_messages_insert(rows: list[tuple[int, int, str]]) -> None:
@@ -150,6 +194,37 @@ def _talk_messages_insert(rows: list[tuple[int, int, str]]) -> None:
     table = connection.ops.quote_name(TalkMessage._meta.db_table)
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} (share_id, message_id, part) VALUES (%s, %s, %s)", rows)
+
+
+def _talk_rows_set(share: Share, talk: TalkFound, *, new: bool, journal: ImportJournal | None) -> bool:
+    """The share's talk rows become the talk found: only rows that differ are deleted or added.
+    Returns whether any did."""
+    wanted: dict[int, str] = {}
+    for ids, part in ((talk.talk_ids, TalkPart.TALK), (talk.interruption_ids, TalkPart.INTERRUPTION),
+                      (talk.qa_ids, TalkPart.QA)):
+        for message_id in ids:
+            wanted.setdefault(message_id, part)
+    if new:
+        _talk_messages_insert([(share.pk, message_id, part) for message_id, part in wanted.items()])
+        return bool(wanted)
+    current = {message_id: (pk, part) for pk, message_id, part in
+               TalkMessage.objects.filter(share=share).values_list("id", "message_id", "part")}
+    stale = [pk for message_id, (pk, part) in current.items() if wanted.get(message_id) != part]
+    fresh = [(message_id, part) for message_id, part in wanted.items() if current.get(message_id, (0, ""))[1] != part]
+    if stale:
+        rows = TalkMessage.objects.filter(pk__in=stale)
+        if journal is not None:
+            journal.delete(rows)
+        else:
+            rows.delete()
+    if fresh:
+        if journal is not None:
+            created = TalkMessage.objects.bulk_create(
+                [TalkMessage(share=share, message_id=message_id, part=part) for message_id, part in fresh])
+            journal.created(TalkMessage, [row.pk for row in created])
+        else:
+            _talk_messages_insert([(share.pk, message_id, part) for message_id, part in fresh])
+    return bool(stale or fresh)
 
 
 def _matching_share(existing: list[Share], matched: set[int], talk: TalkFound) -> Share | None:
@@ -189,7 +264,10 @@ def _matching_tombstone(tombstones: list[Share], buried: set[int], talk: TalkFou
     return None
 
 
-def _update_from_talk(share: Share, talk: TalkFound) -> None:
+def _update_from_talk(share: Share, talk: TalkFound, journal: ImportJournal | None) -> bool:
+    """Bring the share's fields not edited by hand to the talk found; the journal keeps the
+    share as it was, when (and only when) it changes. Returns whether it did."""
+    original = copy.copy(share)
     before = share_snapshot(share)
     edited = set(share.edited_fields)
     if share.origin == Origin.IMPORT and "topic" not in edited:
@@ -201,29 +279,45 @@ def _update_from_talk(share: Share, talk: TalkFound) -> None:
     if "ended_at" not in edited:
         share.ended_at = talk.ended_at
     share.status = ShareStatus.DELIVERED
-    if share_snapshot(share) != before:
-        share.version += 1
-        share.updated_at = timezone.now()
-        share.save()
-        share_revision_record(share=share, action="delivered (import)")
+    if share_snapshot(share) == before:
+        return False
+    if journal is not None:
+        journal.before([original])
+    share.version += 1
+    share.updated_at = timezone.now()
+    share.save()
+    revision = share_revision_record(share=share, action="delivered (import)")
+    if journal is not None:
+        journal.created(ShareRevision, [revision.pk])
+    return True
 
 
-def _replace_imported_sign_ins(share: Share, talk: TalkFound, import_run: int | None, *, new: bool) -> int:
-    on_web: set[int] = set()
+def _sign_ins_import(share: Share, talk: TalkFound, import_run: int | None, *, new: bool, prune: bool,
+                     journal: ImportJournal | None) -> int:
+    """Record the talk's sign-ins found (first one per member) that the share lacks; with
+    ``prune``, imported sign-ins not found again go. Returns the sign-ins added."""
+    have: dict[int, tuple[int, str]] = {}
     if not new:  # a share just created has no sign-in yet
-        SignIn.objects.filter(share=share, origin=Origin.IMPORT).delete()
-        on_web = set(SignIn.objects.filter(share=share).values_list("member_id", flat=True))
-    rows = []
-    seen = set(on_web)
+        have = {member_id: (pk, origin) for pk, member_id, origin in
+                SignIn.objects.filter(share=share).values_list("id", "member_id", "origin")}
+    found: dict[int, tuple[dt.datetime, int]] = {}
     for member_id, signed_at, message_id in talk.sign_ins:
-        if member_id in seen:
-            continue
-        seen.add(member_id)
-        rows.append(SignIn(share=share, member_id=member_id, signed_at=signed_at, origin=Origin.IMPORT,
-                           message_id=message_id, import_run=import_run))
+        found.setdefault(member_id, (signed_at, message_id))
+    stale = [pk for member_id, (pk, origin) in have.items() if prune and origin == Origin.IMPORT and member_id not in found]
+    if stale:
+        rows = SignIn.objects.filter(pk__in=stale)
+        if journal is not None:
+            journal.delete(rows)
+        else:
+            rows.delete()
+    rows = [SignIn(share=share, member_id=member_id, signed_at=signed_at, origin=Origin.IMPORT,
+                   message_id=message_id, import_run=import_run)
+            for member_id, (signed_at, message_id) in found.items() if member_id not in have]
     SignIn.objects.bulk_create(rows)
-    count = len(seen)
+    count = len(have) - len(stale) + len(rows)
     if share.sign_in_count != count:
+        if journal is not None:
+            journal.before([share])  # kept already if the talk changed it: the first image stays
         Share.objects.filter(pk=share.pk).update(sign_in_count=count)
         share.sign_in_count = count
     return len(rows)

@@ -1,6 +1,7 @@
 """Uploading transcripts in a real browser on a 360-px phone, in Chinese: the group's owner picks
-two files, lands on the run's page, which waits for a worker, follows the import without being
-reloaded by hand and then shows the per-file report. A real worker takes the task from Redis."""
+two files, lands on the run's page, which waits for a worker, follows the preview without being
+reloaded by hand, confirms it, and then sees the per-file report. A real worker takes the tasks
+from Redis."""
 
 from __future__ import annotations
 
@@ -47,7 +48,12 @@ def test_admin_uploads_two_transcripts_and_follows_the_import_on_a_phone(live_se
     screenshot(admin, "waiting")
 
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
-        # The page polls its progress and shows the report when the import has finished.
+        # The page polls its progress and shows the preview, then (confirmed) the report.
+        admin.wait_for_selector("#confirm-import", timeout=30_000)
+        assert Message.objects.count() == 0  # nothing is written until the admin confirms
+        assert admin.evaluate("document.documentElement.scrollWidth") <= 360
+        screenshot(admin, "preview")
+        admin.click("#confirm-import")
         admin.wait_for_selector("table.report", timeout=30_000)
 
     rows = admin.locator("table.report tbody tr")

@@ -271,6 +271,41 @@ def test_reopening_an_approved_flag_gives_the_seat_back(cast):
     assert list(AuditEntry.objects.order_by("id").values_list("action", flat=True)) == ["flag_approved", "flag_reopened"]
 
 
+def test_reopening_an_approved_flag_reopens_the_flags_the_approval_resolved(group):
+    admin = make_person(group, "管理员-支付社群-运营", role=MembershipRole.OWNER)
+    silent = silent_member(group, "Daniel")  # silent, and a nickname flag too
+    group_flags_evaluate(group=group)
+    silence, nickname = Flag.objects.get(membership=silent, rule="silent"), Flag.objects.get(membership=silent, rule="nickname")
+    nickname_was = (nickname.status, nickname.updated_at)
+    assert nickname_was[0] == "reminder_due"
+
+    flag_approve(flag=silence, by=admin.user)
+    nickname.refresh_from_db()
+    assert nickname.status == "resolved"
+
+    flag_reopen(flag=silence, by=admin.user, reason="误判")
+
+    nickname.refresh_from_db()
+    assert (nickname.status, nickname.updated_at) == nickname_was
+    assert Flag.objects.get(pk=silence.pk).status == "open"
+    reopened = AuditEntry.objects.get(action="flag_reopened")
+    assert reopened.details == {"rule": "silent", "previous_status": "approved", "reopened_flags": [nickname.pk]}
+
+
+def test_reopening_an_approval_leaves_a_newer_flag_of_the_same_rule_alone(group):
+    admin = make_person(group, "管理员-支付社群-运营", role=MembershipRole.OWNER)
+    silent = silent_member(group, "Daniel")
+    group_flags_evaluate(group=group)
+    silence, nickname = Flag.objects.get(membership=silent, rule="silent"), Flag.objects.get(membership=silent, rule="nickname")
+    flag_approve(flag=silence, by=admin.user)
+    newer = Flag.objects.create(group=group, membership=silent, rule="nickname", status="open",
+                                evidence_key="nickname:Daniel", as_of=LAST_DAY)
+
+    flag_reopen(flag=silence, by=admin.user)
+
+    assert (Flag.objects.get(pk=nickname.pk).status, Flag.objects.get(pk=newer.pk).status) == ("resolved", "open")
+
+
 def test_dismiss_needs_a_reason_and_writes_nothing_without_one(cast):
     with pytest.raises(ValidationError):
         flag_dismiss(flag=cast.flag, by=cast.admin.user, reason=" ")

@@ -191,7 +191,8 @@ def test_erase_keeps_the_messages_from_an_anonymous_member(cast):
     assert (entry.actor, entry.target, entry.reason, entry.details) == (
         cast.staff.user, f"member #{wang.pk}", "本人申请注销", {"member_id": wang.pk, "counts": counts})
     assert counts == {"names": 2, "name_links": 1, "applications": 1, "audit_entries": 1, "messages": 2,
-                      "nickname_reminders": 1, "flags": 1, "merges": 0, "memberships": 1}
+                      "nickname_reminders": 1, "flags": 1, "merges": 0, "memberships": 1,
+                      "import_journal": 0, "import_reports": 0}
 
 
 def test_talk_page_shows_the_anonymised_speaker(cast):

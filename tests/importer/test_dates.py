@@ -69,8 +69,9 @@ def test_an_upload_with_a_file_dated_0001_01_01_imports_the_others_and_names_the
         django_capture_on_commit_callbacks):
     group = make_group(slug="prodarch")
     with django_capture_on_commit_callbacks(execute=True):
+        # Confirmed at once (no preview to wait for): what is asked here is the import itself.
         upload = import_upload_create(group=group, user=make_user(), kind="transcripts",
-                                      files=[day_file("0001-01-01"), GOOD])
+                                      files=[day_file("0001-01-01"), GOOD], options={"confirmed": True})
 
     upload.refresh_from_db()
     assert (upload.status, upload.errors) == (

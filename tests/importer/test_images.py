@@ -163,8 +163,32 @@ def test_upload_stores_replaces_and_reports_each_file(django_capture_on_commit_c
     assert {pk: (c.content_type, c.uploaded_by_id) for pk, c in copies.items()} == {
         first.pk: ("image/png", user.pk), second.pk: ("image/jpeg", user.pk)}
     assert Image.open(copies[first.pk].file.open("rb")).size == (1280, 50)
-    # The earlier copy's file is gone; the failed file did not replace the good copy.
-    assert (default_storage.exists(old_file), copies[first.pk].file.name != old_file) == (False, True)
+    # The earlier copy's file stays (undoing the run puts it back); the failed file did not replace the good copy.
+    assert (default_storage.exists(old_file), copies[first.pk].file.name != old_file) == (True, True)
+
+
+def test_undoing_an_image_run_puts_the_replaced_copy_back_and_removes_the_new_ones(django_capture_on_commit_callbacks):
+    from importer.undo import import_run_undo
+
+    group = make_group(slug="prodarch")
+    sender = make_member()
+    first = make_message(group, sender, at("2018-03-07", "09:38:08"), "", kind=MessageKind.IMAGE, url=URL)
+    second = make_message(group, sender, at("2018-03-07", "10:00:00"), "", kind=MessageKind.IMAGE)
+    upload_images(group, [("20180307_093808.png", picture(30, 30))], django_capture_on_commit_callbacks)
+    before = StoredImage.objects.values().get(message=first)
+    run = upload_images(group, [("20180307_093808.png", picture(60, 20)), ("20180307_100000.jpg", picture(10, 10, "JPEG"))],
+                        django_capture_on_commit_callbacks)
+    new_files = [copy.file.name for copy in StoredImage.objects.all()]
+    assert before["file"] not in new_files
+
+    with django_capture_on_commit_callbacks(execute=True):
+        import_run_undo(run_id=run.pk)
+
+    assert list(StoredImage.objects.values()) == [before]
+    assert default_storage.exists(before["file"])
+    assert [default_storage.exists(name) for name in new_files] == [False, False]
+    assert ImportRun.objects.get(pk=run.pk).status == "undone"
+    assert not StoredImage.objects.filter(message=second).exists()
 
 
 def test_talk_page_shows_the_stored_copy_after_upload(client, django_capture_on_commit_callbacks):

@@ -33,3 +33,48 @@ def test_message_keys_start_with_the_day():
     prepared = prepare("a.md", talk_day(day="2024-03-04"), {})
     assert {key[:8] for key in prepared.keys} == {"20240304"}
     assert {len(key) for key in prepared.keys} == {40}
+
+
+# --- A day already stored: which messages of a file it has (plain Python) ---
+
+def test_message_identity_is_second_sender_kind_and_text_with_whitespace_normalised():
+    import datetime as dt
+    import zoneinfo
+
+    from importer.pipeline import message_identity
+
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    local = dt.datetime(2024, 3, 4, 10, 0, 0, tzinfo=shanghai)
+    utc = dt.datetime(2024, 3, 4, 2, 0, 0, 400_000, tzinfo=dt.UTC)  # the same second, as the database gives it
+    assert message_identity(local, 7, "text", "你好  世界\n", "") == message_identity(utc, 7, "text", " 你好 世界", "")
+    assert message_identity(local, 7, "text", "你好", "") != message_identity(local, 8, "text", "你好", "")
+    assert message_identity(local, 7, "text", "[微笑]", "") != message_identity(local, 7, "sticker", "[微笑]", "")
+    assert message_identity(local, 7, "image", "", "http://a/1.png") != message_identity(local, 7, "image", "", "http://a/2.png")
+
+
+def test_stored_matches_counts_identical_repeats_in_order():
+    from importer.pipeline import stored_matches
+
+    a, b = ("10:00", 1, "text", "哈哈", ""), ("10:01", 1, "text", "嗯", "")
+    assert stored_matches([a, a, a, b], [(11, a), (12, b), (13, a)]) == [11, 13, None, 12]
+    assert stored_matches([b], [(11, a)]) == [None]
+
+
+def test_day_union_orders_by_time_the_files_messages_first_within_a_second():
+    import datetime as dt
+
+    from importer.pipeline import day_union
+
+    t = [dt.datetime(2024, 3, 4, 10, 0, s, tzinfo=dt.UTC) for s in range(4)]
+    assert day_union([t[1], t[1], t[3]], [t[0], t[1], t[2]]) == [(1, 0), (0, 0), (0, 1), (1, 1), (1, 2), (0, 2)]
+
+
+def test_a_stored_message_reads_as_the_parser_would_its_mentions_read_again():
+    import datetime as dt
+
+    from importer.pipeline import stored_message
+
+    message = stored_message(12, dt.time(19, 46), "听众一", "text", "@周明远-云汇支付-产品-杭州 请问结算周期一般多长？", "")
+    assert (message.line, message.time, message.sender, message.kind, message.mentions, message.quote) == (
+        12, dt.time(19, 46), "听众一", "text", ("周明远-云汇支付-产品-杭州",), None)
+    assert stored_message(3, dt.time(9), "甲", "link", "标题 @某人", "http://x").mentions == ()

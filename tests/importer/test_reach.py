@@ -82,8 +82,11 @@ ROSTER = f"UserName,NickName,DisplayName\nwxid_b_admin,乙管理,{B_ADMIN}\n".en
 
 
 def upload(world, actor, kind, files, capture) -> ImportRun:
+    # Transcripts imported at once, without a preview to confirm: the uploader's reach is the same in both.
+    options = {"confirmed": True} if kind == "transcripts" else None
     with capture(execute=True):
-        queued = import_upload_create(group=world.a, user=getattr(world, actor).user, kind=kind, files=files)
+        queued = import_upload_create(group=world.a, user=getattr(world, actor).user, kind=kind, files=files,
+                                      options=options)
     return ImportRun.objects.get(pk=queued.pk)
 
 

@@ -10,7 +10,8 @@ from django.core.management import call_command
 
 from community.models import Member, MemberMerge, Membership, Message, Name, NameLink, RecordedDay
 from importer.models import ImportedFile, ImportRun, ImportStatus
-from importer.services import Source, import_run_undo, transcripts_import
+from importer.services import Source, transcripts_import
+from importer.undo import import_run_undo
 from shares.models import Origin, Share, ShareStatus, SignIn, TalkMessage, TalkPart
 from tests.factories import at, make_group, make_member, make_membership, make_share, make_user
 
@@ -92,12 +93,28 @@ def test_reimport_unchanged_file_is_skipped_and_changes_nothing():
     assert (Message.objects.count(), Member.objects.count(), Name.objects.count(), SignIn.objects.count()) == before
 
 
-def test_reimport_changed_file_replaces_only_what_changed():
+def test_reimport_changed_file_adds_what_changed_and_keeps_the_rest():
     run(("a.md", talk_day()))
     kept_id = Message.objects.get(text="早上好").pk
     changed = talk_day().replace("一般是T+1，也有T+7的".encode(), "一般是T+1".encode())
     result = run(("a.md", changed))
-    assert (result.counts.messages_created, result.counts.messages_removed, result.counts.messages_unchanged) == (1, 1, 20)
+    counts = result.counts
+    assert (counts.messages_created, counts.messages_removed, counts.messages_unchanged, counts.messages_not_in_file) == (
+        1, 0, 20, 1)
+    assert Message.objects.filter(text="早上好").get().pk == kept_id
+    assert Message.objects.count() == 22
+    assert Share.objects.count() == 1
+    assert SignIn.objects.count() == 3
+
+
+def test_reimport_changed_file_with_replace_days_replaces_only_what_changed():
+    run(("a.md", talk_day()))
+    kept_id = Message.objects.get(text="早上好").pk
+    changed = talk_day().replace("一般是T+1，也有T+7的".encode(), "一般是T+1".encode())
+    result = run(("a.md", changed), replace_days=True)
+    counts = result.counts
+    assert (counts.messages_created, counts.messages_removed, counts.messages_unchanged, counts.messages_not_in_file) == (
+        1, 1, 20, 1)
     assert Message.objects.filter(text="早上好").get().pk == kept_id
     assert Message.objects.count() == 21
     assert Share.objects.count() == 1
@@ -373,3 +390,22 @@ def test_imported_share_with_an_abstract_written_by_hand_survives_a_reimport_wit
     without_talk = transcript("2024-03-04", [("09:01:00", "闲聊者", "早上好")])
     run(("a.md", without_talk))
     assert list(Share.objects.values_list("abstract", flat=True)) == ["管理员补充的简介"]
+
+
+def test_the_admin_action_says_why_a_run_cannot_be_undone_and_undoes_the_others_newest_first(client):
+    first = run(("a.md", talk_day()))
+    later = run(("b.md", transcript("2024-03-04", [("23:00:00", "闲聊者", "晚安")])))
+    client.force_login(make_user(staff=True))
+    from django.contrib.auth import get_user_model
+    get_user_model().objects.filter(is_staff=True).update(is_superuser=True)
+
+    response = client.post("/admin/importer/importrun/", {"action": "undo_runs", "_selected_action": [first.run.pk]},
+                           follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert f"Import run {first.run.pk} cannot be undone: later changes touched the same days. Undo these first: " \
+           f"run {later.run.pk} (2024-03-04)." in response.content.decode()
+    assert Message.objects.count() == 22
+
+    client.post("/admin/importer/importrun/", {"action": "undo_runs",
+                                               "_selected_action": [first.run.pk, later.run.pk]})
+    assert Message.objects.count() == 0
+    assert set(ImportRun.objects.values_list("status", flat=True)) == {ImportStatus.UNDONE}

@@ -15,7 +15,7 @@ from PIL import Image
 
 from community.models import Member, Membership, MessageKind, Name, StoredImage
 from importer.models import ImportedFile, UploadedFile
-from importer.uploads import import_run_execute, import_upload_create
+from importer.uploads import import_run_confirm, import_run_execute, import_upload_create
 from shares.models import Share, SignIn
 from tests.factories import at, make_group, make_member, make_message, make_user
 from tests.importer.test_roster import ROSTER
@@ -54,10 +54,17 @@ def rows() -> tuple[int, ...]:
 
 
 def upload_and_run(group, user, kind, files):
-    """The upload and its task, as the worker runs it (without the index refresh queued on commit)."""
+    """The upload and its task, as the worker runs it (without the index refresh queued on commit);
+    transcripts previewed (writing nothing), then confirmed and imported."""
     run = import_upload_create(group=group, user=user, kind=kind, files=files)
+    before = rows()
     finished = import_run_execute(run_id=run.pk)
     assert finished is not None
+    if finished.status == "previewed":
+        assert rows() == before
+        import_run_confirm(run=finished, replace_days=[], by=user)
+        finished = import_run_execute(run_id=run.pk)
+        assert finished is not None
     return finished
 
 

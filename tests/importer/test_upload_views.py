@@ -65,8 +65,9 @@ def test_uploading_transcripts_is_for_the_groups_admins_and_staff(cast, role, dj
     response = post_transcripts(client_for(cast, role), [md("2024-03-04.md", talk_day())],
                                 django_capture_on_commit_callbacks)
     assert response.status_code == expected(role, 302)
-    stored = (ImportRun.objects.count(), Message.objects.count())
-    assert stored == ((1, 21) if role in ALLOWED else (0, 0))
+    # Allowed: the upload is previewed, nothing is written until it is confirmed.
+    stored = (list(ImportRun.objects.values_list("status", flat=True)), Message.objects.count())
+    assert stored == ((["previewed"], 0) if role in ALLOWED else ([], 0))
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -94,24 +95,61 @@ def test_a_run_of_another_group_is_404(cast):
     assert client.get(reverse("import_run_progress", args=["prodarch", run.pk])).status_code == 404
 
 
-def test_upload_redirects_to_the_run_which_shows_the_per_file_report(cast, django_capture_on_commit_callbacks):
+def test_upload_redirects_to_the_run_which_shows_the_preview_then_the_per_file_report(
+        cast, django_capture_on_commit_callbacks):
     client = client_for(cast, "admin")
-    response = post_transcripts(client, [md("2024-03-04.md", talk_day()), md("bad.md", BAD),
-                                         md("again.md", talk_day())], django_capture_on_commit_callbacks)
+    response = post_transcripts(client, [md("2024-03-04.md", talk_day()), md("bad.md", BAD)],
+                                django_capture_on_commit_callbacks)
     run = ImportRun.objects.get()
     assert response["Location"] == f"/g/prodarch/imports/runs/{run.pk}/"
 
-    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
+    html = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "2 file(s) uploaded." in html
+    assert "Nothing is written until you confirm." in html
+    assert ('<h3><span class="day">2024-03-04</span> <span class="file-name">2024-03-04.md</span></h3>') in html
+    assert "<li>messages to add: <strong class=\"to-add\">21</strong></li>" in html
+    assert "<li>new talk: “跨境收单的清结算” <span class=\"muted\">周明远-云汇支付-产品-杭州</span></li>" in html
+    assert '<p><code class="error">bad.md:9: invalid time 19:61:00</code></p>' in html
+    assert 'name="replace_days"' not in html  # nothing stored yet: no day to replace
+    assert Message.objects.count() == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = client.post(reverse("import_run_confirm", args=["prodarch", run.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert confirmed["Location"] == f"/g/prodarch/imports/runs/{run.pk}/"
+    page = client.get(confirmed["Location"], HTTP_ACCEPT_LANGUAGE="en")
     html = page.content.decode()
-    rows = [(f["file"], f["status"]) for f in run.files]
-    assert rows == [("2024-03-04.md", "imported"), ("bad.md", "failed"), ("again.md", "unchanged")]
-    assert "3 file(s) uploaded." in html
+    rows = [(f["file"], f["status"]) for f in ImportRun.objects.get().files]
+    assert rows == [("2024-03-04.md", "imported"), ("bad.md", "failed")]
+    assert "Confirmed: the import is queued." in html
     assert ('<td class="file-name">2024-03-04.md</td>\n      <td>imported</td>\n      '
-            "<td>2024-03-04: 21 messages, 1 talks, 3 sign-ins</td>") in html
+            "<td>2024-03-04: 21 added, 0 already stored, 0 removed; 1 talks, 3 sign-ins added</td>") in html
     assert ('<td class="file-name">bad.md</td>\n      <td>failed</td>\n      '
             '<td><code class="error">bad.md:9: invalid time 19:61:00</code></td>') in html
-    assert ('<td class="file-name">again.md</td>\n      <td>unchanged (skipped)</td>\n      <td>21 messages</td>') in html
+    assert f'href="/g/prodarch/imports/runs/{run.pk}/undo/"' in html
     assert "progress.js" not in html  # finished: nothing to poll
+    assert Message.objects.count() == 21
+
+
+def test_the_preview_offers_to_replace_a_day_whose_stored_messages_the_file_lacks(
+        cast, django_capture_on_commit_callbacks):
+    client = client_for(cast, "admin")
+    full = [("09:00:00", "甲乙丙", "早"), ("09:01:00", "丁戊己", "早上好"), ("09:02:00", "甲乙丙", "今天讲什么")]
+    run_transcripts = [md("2024-03-04.md", transcript("2024-03-04", full))]
+    post_transcripts(client, run_transcripts, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("import_run_confirm", args=["prodarch", ImportRun.objects.get().pk]))
+    post_transcripts(client, [md("part.md", transcript("2024-03-04", full[:1] + [("10:00:00", "甲乙丙", "新的")]))],
+                     django_capture_on_commit_callbacks)
+    run = ImportRun.objects.latest("pk")
+
+    html = client.get(reverse("import_run", args=["prodarch", run.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<li>stored, not in the file: <strong class=\"not-in-file\">2</strong></li>" in html
+    assert ('<input type="checkbox" name="replace_days" value="2024-03-04"> Replace this day: remove the 2 stored '
+            "messages the file does not have") in html
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("import_run_confirm", args=["prodarch", run.pk]), {"replace_days": ["2024-03-04"]})
+    assert sorted(Message.objects.values_list("text", flat=True)) == ["新的", "早"]
 
 
 def test_progress_json_while_running_and_when_finished(cast):
@@ -156,6 +194,10 @@ def test_broker_down_the_upload_is_kept_and_the_page_says_so(cast, broker_down, 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("import_run_requeue", args=["prodarch", run.pk]))
     run.refresh_from_db()
+    assert (run.status, Message.objects.count(), UploadedFile.objects.count()) == ("previewed", 0, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("import_run_confirm", args=["prodarch", run.pk]))
+    run.refresh_from_db()
     assert (run.status, Message.objects.count(), UploadedFile.objects.count()) == ("succeeded", 21, 0)
 
 
@@ -195,7 +237,7 @@ def test_a_zip_of_transcripts_is_unpacked_in_name_order(cast, django_capture_on_
     response = post_transcripts(client_for(cast, "admin"), [SimpleUploadedFile("days.zip", buffer.getvalue())],
                                 django_capture_on_commit_callbacks)
     assert response.status_code == 302
-    assert [(f["file"], f["status"]) for f in ImportRun.objects.get().files] == [
+    assert [(f["file"], f["status"]) for f in ImportRun.objects.get().preview["files"]] == [
         ("days.zip/2024/2024-03-04.md", "imported"), ("days.zip/2024/2024-03-05.md", "imported")]
 
 

@@ -14,6 +14,7 @@ from importer import uploads
 from importer.models import ImportedFile, ImportRun, ImportStatus, UploadedFile
 from importer.uploads import (
     ProgressRecorder,
+    import_run_confirm,
     import_run_execute,
     import_run_requeue,
     import_runs_resume,
@@ -28,6 +29,9 @@ from tests.importer.test_services import talk_day, transcript
 pytestmark = pytest.mark.django_db
 
 BAD = transcript("2024-03-05", [("19:61:00", "某人", "时间不对")])
+# An upload of transcripts imported at once, without waiting for an admin to confirm its preview
+# (for the tests of what happens around the import: the broker, a dead worker, a requeue).
+CONFIRMED = {"confirmed": True}
 
 
 def rows() -> tuple[int, ...]:
@@ -43,16 +47,48 @@ def upload(files, *, kind="transcripts", options=None, capture):
     return run
 
 
-def test_upload_imports_each_file_and_reports_each(django_capture_on_commit_callbacks):
+def confirm(run, capture, replace_days=()):
+    with capture(execute=True):
+        import_run_confirm(run=run, replace_days=list(replace_days), by=run.started_by)
+    run.refresh_from_db()
+    return run
+
+
+def test_upload_is_previewed_writes_nothing_then_confirmed_imports_each_file_and_reports_each(
+        django_capture_on_commit_callbacks):
     run = upload([("2024-03-04.md", talk_day()), ("bad.md", BAD), ("again.md", talk_day())],
                  capture=django_capture_on_commit_callbacks)
 
-    assert (run.kind, run.status, run.started_by_name, run.options["me"]) == ("transcripts", "failed", "zhou", "")
+    # The preview: a dry run whose report is kept on the run; nothing written, the files kept.
+    assert (run.kind, run.status, run.dry_run, run.started_by_name, run.options["me"]) == (
+        "transcripts", "previewed", True, "zhou", "")
+    assert rows() == (0, 0, 0, 0, 0, 0)
+    assert UploadedFile.objects.filter(run=run).count() == 3
+    # (A new talk's share and speaker ids in a preview were rolled back: they name no row.)
+    talk = {"speaker_name": "周明远-云汇支付-产品-杭州", "topic": "跨境收单的清结算", "status": "new"}
+    previewed = [{**f, "talks": [{k: v for k, v in t.items() if k not in ("share", "speaker")} for t in f["talks"]]}
+                 if "talks" in f else f for f in run.preview["files"]]
+    assert previewed == [
+        {"file": "2024-03-04.md", "status": "imported", "messages": 21, "day": "2024-03-04", "added": 21, "kept": 0,
+         "not_in_file": 0, "removed": 0, "shares": 1, "sign_ins": 3, "talks": [talk]},
+        {"file": "bad.md", "status": "failed", "messages": 0, "error": "bad.md:9: invalid time 19:61:00"},
+        # Each file of a preview is rolled back on its own: the second copy is previewed as the first.
+        {"file": "again.md", "status": "imported", "messages": 21, "day": "2024-03-04", "added": 21, "kept": 0,
+         "not_in_file": 0, "removed": 0, "shares": 1, "sign_ins": 3, "talks": [talk]},
+    ]
+
+    run = confirm(run, django_capture_on_commit_callbacks)
+
+    assert (run.status, run.dry_run, run.options["confirmed"], run.options["replace_days"]) == ("failed", False, True, [])
+    share = Share.objects.get()
     assert run.files == [
-        {"file": "2024-03-04.md", "status": "imported", "messages": 21, "day": "2024-03-04", "shares": 1, "sign_ins": 3},
+        {"file": "2024-03-04.md", "status": "imported", "messages": 21, "day": "2024-03-04", "added": 21, "kept": 0,
+         "not_in_file": 0, "removed": 0, "shares": 1, "sign_ins": 3,
+         "talks": [{**talk, "share": share.pk, "speaker": share.speaker_id}]},
         {"file": "bad.md", "status": "failed", "messages": 0, "error": "bad.md:9: invalid time 19:61:00"},
         {"file": "again.md", "status": "unchanged", "messages": 21, "day": "2024-03-04"},
     ]
+    assert run.preview["files"][0]["added"] == 21  # the preview stays beside the result
     assert run.errors == ["bad.md:9: invalid time 19:61:00"]
     assert (run.counts["files_read"], run.counts["files_skipped"], run.counts["files_failed"]) == (3, 1, 1)
     assert {k: run.progress[k] for k in ("done", "total", "current")} == {"done": 3, "total": 3, "current": ""}
@@ -62,6 +98,35 @@ def test_upload_imports_each_file_and_reports_each(django_capture_on_commit_call
     assert (Message.objects.count(), Share.objects.count(), SignIn.objects.count()) == (21, 1, 3)
     assert UploadedFile.objects.count() == 0
     assert ImportRun.objects.count() == 1  # the service recorded into the uploaded run
+
+
+def test_confirming_replaces_only_the_days_chosen_among_those_offered(django_capture_on_commit_callbacks):
+    from django.core.exceptions import ValidationError
+
+    day = [("09:00:00", "甲乙丙", "早"), ("09:01:00", "丁戊己", "早上好"), ("09:02:00", "甲乙丙", "今天讲什么")]
+    first = upload([("2024-03-04.md", transcript("2024-03-04", day)), ("2024-03-05.md", transcript("2024-03-05", day))],
+                   options=CONFIRMED, capture=django_capture_on_commit_callbacks)
+    assert (first.status, Message.objects.count()) == ("succeeded", 6)
+    group = first.group
+    with django_capture_on_commit_callbacks(execute=True):
+        run = import_upload_create(group=group, user=first.started_by, kind="transcripts", files=[
+            ("2024-03-04.md", transcript("2024-03-04", day[:1])), ("2024-03-05.md", transcript("2024-03-05", day[:2]))])
+    run.refresh_from_db()
+    assert [(f["day"], f["added"], f["kept"], f["not_in_file"]) for f in run.preview["files"]] == [
+        ("2024-03-04", 0, 1, 2), ("2024-03-05", 0, 2, 1)]
+    with pytest.raises(ValidationError) as refused:
+        import_run_confirm(run=run, replace_days=["2024-03-06"], by=run.started_by)
+    assert refused.value.code == "not_offered"
+
+    run = confirm(run, django_capture_on_commit_callbacks, replace_days=["2024-03-04"])
+
+    assert (run.status, run.counts["messages_removed"], run.counts["messages_not_in_file"]) == ("succeeded", 2, 3)
+    assert sorted(Message.objects.values_list("source_day", "text")) == [
+        (dt.date(2024, 3, 4), "早"), (dt.date(2024, 3, 5), "今天讲什么"), (dt.date(2024, 3, 5), "早"),
+        (dt.date(2024, 3, 5), "早上好")]
+    with pytest.raises(ValidationError) as refused:
+        import_run_confirm(run=run, replace_days=[], by=run.started_by)
+    assert refused.value.code == "not_previewed"
 
 
 def test_upload_of_a_roster_imports_through_roster_import(django_capture_on_commit_callbacks):
@@ -142,7 +207,7 @@ def broker_down(tmp_path):
 
 def test_broker_down_keeps_the_upload_queued_with_the_reason_then_resume_imports_it(
         broker_down, django_capture_on_commit_callbacks):
-    run = upload([("a.md", talk_day())], capture=django_capture_on_commit_callbacks)
+    run = upload([("a.md", talk_day())], options=CONFIRMED, capture=django_capture_on_commit_callbacks)
 
     assert (run.status, run.progress["queue_error"]) == ("queued", "no broker is running")
     assert (UploadedFile.objects.filter(run=run).count(), Message.objects.count()) == (1, 0)
@@ -163,9 +228,9 @@ def test_resume_takes_a_run_left_running_by_a_dead_worker():
     fresh = timezone.now().isoformat()
     uploader = make_user("zhou")
     dead = ImportRun.objects.create(group=group, status=ImportStatus.RUNNING, progress={"at": stale, "total": 1},
-                                    started_by=uploader)
+                                    started_by=uploader, options=CONFIRMED)
     alive = ImportRun.objects.create(group=group, status=ImportStatus.RUNNING, progress={"at": fresh, "total": 1},
-                                     started_by=uploader)
+                                     started_by=uploader, options=CONFIRMED)
     for run in (dead, alive):
         UploadedFile.objects.create(run=run, position=0, name="a.md", size=1, data=talk_day())
 
@@ -178,7 +243,7 @@ def test_requeue_after_the_import_stopped_imports_the_kept_files(monkeypatch, dj
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(uploads, "transcripts_import", crash)
-    run = upload([("a.md", talk_day())], capture=django_capture_on_commit_callbacks)
+    run = upload([("a.md", talk_day())], options=CONFIRMED, capture=django_capture_on_commit_callbacks)
     assert (run.status, run.errors) == ("failed", ["the import stopped: RuntimeError: disk full"])
     assert UploadedFile.objects.filter(run=run).count() == 1
 
@@ -219,7 +284,7 @@ def test_a_real_worker_imports_an_upload_queued_through_redis(real_broker):  # n
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
             run = import_upload_create(group=group, user=make_user("zhou"), kind="transcripts",
-                                       files=[("2024-03-04.md", talk_day()), ("bad.md", BAD)])
+                                       files=[("2024-03-04.md", talk_day()), ("bad.md", BAD)], options=CONFIRMED)
             assert finished.wait(timeout=90), "the worker did not run the import"
     finally:
         task_postrun.disconnect(on_postrun)

@@ -510,7 +510,7 @@ def test_the_talk_found_again_over_the_deleted_talks_time_is_skipped(world, dele
 
     result = talks_import_day(group=world.group, day=dt.date(2024, 3, 4), talks=talks, import_run=None)
 
-    assert result == (1, 0)
+    assert (result.shares_found, result.sign_ins_found) == (1, 0)
     assert list(Share.objects.order_by("pk").values_list("pk", "status")) == sorted([
         (gone.pk, ShareStatus.CANCELLED), (kept.pk, ShareStatus.DELIVERED)])
     assert local(Share.objects.get(pk=kept.pk).started_at) == local(kept.started_at)
@@ -525,7 +525,7 @@ def test_a_deleted_talk_found_again_at_another_time_stays_deleted(world):
     result = talks_import_day(group=group, day=dt.date(2024, 3, 4), talks=[found(group, speaker.pk, "21:00", "21:30")],
                               import_run=None)
 
-    assert result == (0, 0)
+    assert (result.shares_found, result.sign_ins_found) == (0, 0)
     assert list(Share.objects.values_list("status", flat=True)) == [ShareStatus.CANCELLED]
 
 
@@ -537,7 +537,8 @@ def test_a_deleted_talk_whose_speaker_was_changed_stays_deleted(world):
     services.share_reassign(share=share, speaker=world.member.member, by=world.admin.user)
     talk_delete(share=share, by=world.admin.user, reason="误判")
 
-    assert talks_import_day(group=group, day=dt.date(2024, 3, 4), talks=talks, import_run=None) == (0, 0)
+    result = talks_import_day(group=group, day=dt.date(2024, 3, 4), talks=talks, import_run=None)
+    assert (result.shares_found, result.sign_ins_found) == (0, 0)
     assert Share.objects.count() == 1
 
 
@@ -550,7 +551,7 @@ def test_a_talk_by_someone_else_that_day_is_still_imported(world):
     result = talks_import_day(group=group, day=dt.date(2024, 3, 4),
                               talks=[found(group, world.member.member.pk, "19:30", "19:50")], import_run=None)
 
-    assert result == (1, 0)
+    assert (result.shares_found, result.sign_ins_found) == (1, 0)
     assert sorted(Share.objects.values_list("speaker", "status")) == sorted([
         (world.speaker.member.pk, ShareStatus.CANCELLED), (world.member.member.pk, ShareStatus.DELIVERED)])
 
