@@ -2,6 +2,7 @@
 the full view), search, filters, order, pages, names kept as text, and its query count."""
 
 import datetime as dt
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -147,8 +148,10 @@ def test_directory_members_see_the_active_members_without_status_or_evidence(dir
          "last-message": "2018-06-01", "shares-given": "0", "sign-ins": "1"},
     ]
     html = html_without_tokens(response)
+    # Links carry database ids, which may contain any digits: the message count is looked for outside them.
+    html_without_links = re.sub(r'href="[^"]*"', "", html)
     for hidden in ["陈被移出", "新人", "wxid_li", "status", "42", "出国", "2018-07-02", "days silent"]:
-        assert hidden not in html
+        assert hidden not in html_without_links
     assert f'href="{reverse("member_profile", kwargs={"pk": world.speaker.member.pk})}"' in html
     assert response.context["filter"].form.fields.keys() == {"q", "role", "position", "city", "company", "sort"}
 
