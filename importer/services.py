@@ -647,19 +647,36 @@ def _roster_apply(group: Group, rows: list[RosterRow], run_id: int, mark_missing
 
 
 @dataclass
+class _NewMember:
+    """A member the roster creates, until its chunk is written (the fields a nickname fills)."""
+
+    display_name: str
+    name: str = ""
+    company: str = ""
+    position: str = ""
+    city: str = ""
+    wechat_id: str = ""
+
+    COLUMNS = ["display_name", "name", "company", "position", "city", "wechat_id"]
+
+    def row(self) -> tuple:
+        return (self.display_name, self.name, self.company, self.position, self.city, self.wechat_id)
+
+
+@dataclass
 class _RosterResolver(IdentityResolver):
     """The identity resolver, writing nothing while it resolves a chunk of a roster: a member it
     creates gets a provisional id (negative) until the chunk is written, and the merges and
     suggested links it finds wait for the chunk's write. A dry run never writes them."""
 
-    unsaved: dict[int, Member] = field(default_factory=dict)  # provisional id -> member not written yet
+    unsaved: dict[int, _NewMember] = field(default_factory=dict)  # provisional id -> member not written yet
     real: dict[int, int] = field(default_factory=dict)  # provisional id -> its row's id, once written
     merges: list[tuple[int, str, dict]] = field(default_factory=list)
     suggestions: list[tuple[int, int, dict]] = field(default_factory=list)
     provisional_count: int = 0
 
     def _create_member(self, name: str) -> int:
-        member = Member(display_name=name[:200], import_run=self.import_run)
+        member = _NewMember(display_name=name[:200])
         member_parts_update(member=member, nickname=name)
         self.provisional_count += 1
         self.unsaved[-self.provisional_count] = member
@@ -771,7 +788,9 @@ class _RosterWriter:
         resolver = self.resolver
         wanted = {row.wechat_id for row in rows if row.wechat_id and row.wechat_id not in self.by_wxid}
         if wanted:
-            self.by_wxid.update(Member.objects.filter(wechat_id__in=wanted).values_list("wechat_id", "id"))
+            # (Blank ids excluded in the query too: the index on WeChat ids holds only the others.)
+            self.by_wxid.update(Member.objects.filter(wechat_id__in=wanted).exclude(wechat_id="")
+                                .values_list("wechat_id", "id"))
         names = {normalize_name(n) for row in rows for n in (row.display_name, row.nickname) if n}
         names -= resolver.by_norm.keys() | resolver.other_groups.keys() | {""}
         if names:
@@ -838,11 +857,9 @@ class _RosterWriter:
                 known[member_id] = wechat_id
         # Members first: every row below points at them.
         if resolver.unsaved:
-            provisional = list(resolver.unsaved)
-            created = list(resolver.unsaved.values())
-            sql.objects_insert(created)
-            for pid, member in zip(provisional, created, strict=True):
-                resolver.real[pid] = member.pk
+            ids = sql.rows_insert(Member, [*_NewMember.COLUMNS, "import_run"],
+                                  [(*member.row(), run_id) for member in resolver.unsaved.values()])
+            resolver.real.update(zip(resolver.unsaved, ids, strict=True))
             resolver.unsaved.clear()
         real = resolver.member_id
         if resolver.merges:
@@ -889,13 +906,15 @@ class _RosterWriter:
         new = [s for s in resolver.names.values() if s.dirty and s.pk is None]
         old = [s for s in resolver.names.values() if s.dirty and s.pk is not None]
         if new:
-            created = [Name(member_id=resolver.member_id(s.member_id), group_id=self.group.pk, name=s.name,
-                            normalized=s.normalized, source=s.source, first_seen=s.first, last_seen=s.last,
-                            times_seen=s.times, import_run=run_id) for s in new]
-            sql.objects_insert(created)
-            for seen, row in zip(new, created, strict=True):
-                seen.pk = row.pk
-            resolver.stats.names_created += len(created)
+            real, group_id = resolver.member_id, self.group.pk
+            ids = sql.rows_insert(
+                Name, ["member_id", "group_id", "name", "normalized", "source", "first_seen", "last_seen", "times_seen",
+                       "import_run"],
+                [(real(s.member_id), group_id, s.name, s.normalized, s.source, s.first, s.last, s.times, run_id)
+                 for s in new])
+            for seen, pk in zip(new, ids, strict=True):
+                seen.pk = pk
+            resolver.stats.names_created += len(ids)
         if old:
             rows_before(run_id=run_id, rows=Name.objects.filter(pk__in=[s.pk for s in old]).exclude(import_run=run_id))
             table = connection.ops.quote_name(Name._meta.db_table)
@@ -912,26 +931,26 @@ class _RosterWriter:
         run_id, real = self.run_id, self.resolver.member_id
         joined, seats = plan["joined"], self.seats
         if plan["new"]:
-            memberships = [Membership(group=self.group, member_id=real(m), joined_at=joined[m],
-                                      nickname=seats[m].nickname) for m in plan["new"]]
-            sql.objects_insert(memberships)
-            for member_id, membership in zip(plan["new"], memberships, strict=True):
-                seats[member_id].pk = membership.pk
-            periods = [MembershipPeriod(membership_id=m.pk, joined_at=m.joined_at) for m in memberships]
-            sql.objects_insert(periods)
+            group_id = self.group.pk
+            memberships = sql.rows_insert(Membership, ["group_id", "member_id", "joined_at", "nickname"], [
+                (group_id, real(m), joined[m], seats[m].nickname) for m in plan["new"]])
+            for member_id, pk in zip(plan["new"], memberships, strict=True):
+                seats[member_id].pk = pk
+            periods = sql.rows_insert(MembershipPeriod, ["membership_id", "joined_at"], [
+                (pk, joined[m]) for m, pk in zip(plan["new"], memberships, strict=True)])
             # The memberships of members this run created go with them when it is undone.
             known = [(m, p) for member_id, m, p in zip(plan["new"], memberships, periods, strict=True) if member_id > 0]
-            rows_created(run_id=run_id, model=Membership, ids=[m.pk for m, _p in known])
-            rows_created(run_id=run_id, model=MembershipPeriod, ids=[p.pk for _m, p in known])
+            rows_created(run_id=run_id, model=Membership, ids=[m for m, _p in known])
+            rows_created(run_id=run_id, model=MembershipPeriod, ids=[p for _m, p in known])
         rejoined = plan["rejoined"]
         renamed = [m for m in plan["renamed"] if m not in rejoined]
         if not (rejoined or renamed):
             return
         rows_before(run_id=run_id, rows=Membership.objects.filter(pk__in=[seats[m].pk for m in [*rejoined, *renamed]]))
         if rejoined:
-            periods = [MembershipPeriod(membership_id=seats[m].pk, joined_at=start) for m, start in rejoined.items()]
-            sql.objects_insert(periods)
-            rows_created(run_id=run_id, model=MembershipPeriod, ids=[p.pk for p in periods])
+            periods = sql.rows_insert(MembershipPeriod, ["membership_id", "joined_at"],
+                                      [(seats[m].pk, start) for m, start in rejoined.items()])
+            rows_created(run_id=run_id, model=MembershipPeriod, ids=periods)
             rows_update([Membership(pk=seats[m].pk, status=seats[m].status, left_at=None, joined_at=seats[m].joined_at,
                                     nickname=seats[m].nickname) for m in rejoined],
                         ["status", "left_at", "joined_at", "nickname"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection, models
+from django.db import DatabaseError, connection, models
 
 from community.models import Group, Message, Name, RecordedDay
 
@@ -112,54 +112,64 @@ def messages_insert(rows: list[tuple]) -> None:
         cursor.executemany(f"INSERT INTO {_table(Message)} ({columns}) VALUES ({placeholders})", rows)
 
 
-# What ``objects_insert`` writes of a field's value, by the field's internal type.
-_PLAIN = {"AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "ForeignKey", "IntegerField",
-          "OneToOneField", "PositiveBigIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField",
-          "SlugField", "SmallIntegerField", "TextField"}
+# Fields ``rows_insert`` writes as they are; dates and moments are adapted (SQLite: text).
+_PLAIN = {"BigIntegerField", "BooleanField", "CharField", "ForeignKey", "IntegerField", "OneToOneField",
+          "PositiveBigIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField", "SlugField",
+          "SmallIntegerField", "TextField"}
 
 
-def _date(value: dt.date | None):
-    return value if value is None or connection.vendor != "sqlite" else value.isoformat()
+def _adapter(field: models.Field, sqlite: bool):
+    kind = field.get_internal_type()
+    if kind in _PLAIN or not sqlite and kind in ("DateTimeField", "DateField"):
+        return None
+    if kind == "DateTimeField":
+        return lambda value: None if value is None else value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+    if kind == "DateField":
+        return lambda value: None if value is None else value.isoformat()
+    raise TypeError(f"rows_insert: {field.model._meta.label}.{field.name} is a {kind}")
 
 
-def objects_insert(objects: list[models.Model]) -> None:
-    """Insert unsaved instances of one model and set their primary keys, with multi-row
-    ``INSERT … RETURNING id`` statements (SQLite 3.35+ and PostgreSQL return the rows in the
-    order given, as Django's ``bulk_create`` relies on). Django's ``bulk_create`` prepares
-    every value through its query compiler, several times the cost of the insert itself.
-    Plain columns only (text, numbers, booleans, dates, moments, foreign keys): a model with
-    another kind of field is refused."""
-    if not objects:
-        return
-    meta = type(objects[0])._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    prepare = []
-    for field in fields:
-        kind = field.get_internal_type()
-        if kind == "DateTimeField":
-            prepare.append(db_datetime)
-        elif kind == "DateField":
-            prepare.append(_date)
-        elif kind in _PLAIN:
-            prepare.append(None)
-        else:
-            raise TypeError(f"objects_insert: {meta.label}.{field.name} is a {kind}")
-    attnames = [f.attname for f in fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+def rows_insert(model: type[models.Model], columns: list[str], rows: list[tuple]) -> list[int]:
+    """Insert ``rows`` (tuples of the values of ``columns``, fields' attribute names) into
+    ``model``'s table, its other columns taking their fields' defaults, and return the new ids
+    in the rows' order: multi-row ``INSERT … RETURNING id`` statements (SQLite 3.35+ and
+    PostgreSQL return the rows in the order given, as Django's ``bulk_create`` relies on).
+    Django's ``bulk_create`` needs model instances and prepares every value through its query
+    compiler, several times the cost of the insert itself. Plain columns only (text, numbers,
+    booleans, dates, moments, foreign keys): a model with another kind of field is refused."""
+    if not rows:
+        return []
+    meta, sqlite = model._meta, connection.vendor == "sqlite"
+    given = [meta.get_field(name) for name in columns]
+    others = [f for f in meta.concrete_fields if not f.primary_key and f not in given]
+    adapters = [_adapter(f, sqlite) for f in given]
+    defaults = []
+    for field in others:
+        adapt, value = _adapter(field, sqlite), field.get_default()
+        defaults.append(value if adapt is None else adapt(value))
+    defaults = tuple(defaults)
+    convert = [(i, adapt) for i, adapt in enumerate(adapters) if adapt is not None]
+    names = ", ".join(connection.ops.quote_name(f.column) for f in given + others)
+    row = "(" + ", ".join(["%s"] * (len(given) + len(others))) + ")"
     limit = connection.features.max_query_params
-    size = max(1, limit // len(fields)) if limit else 1000
-    head = f"INSERT INTO {_table(type(objects[0]))} ({columns}) VALUES "
+    size = max(1, limit // (len(given) + len(others))) if limit else 1000
+    head = f"INSERT INTO {_table(model)} ({names}) VALUES "
     tail = f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
+    ids: list[int] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(objects), size):
-            batch = objects[start:start + size]
-            params = []
-            for obj in batch:
-                for attname, convert in zip(attnames, prepare, strict=True):
-                    value = getattr(obj, attname)
-                    params.append(value if convert is None else convert(value))
+        for start in range(0, len(rows), size):
+            params: list = []
+            batch = rows[start:start + size]
+            for values in batch:
+                if convert:
+                    values = list(values)
+                    for i, adapt in convert:
+                        values[i] = adapt(values[i])
+                params.extend(values)
+                params.extend(defaults)
             cursor.execute(head + ", ".join([row] * len(batch)) + tail, params)
-            for obj, (pk,) in zip(batch, cursor.fetchall(), strict=True):
-                obj.pk = pk
-                obj._state.adding = False
+            returned = cursor.fetchall()
+            if len(returned) != len(batch):
+                raise DatabaseError(f"rows_insert: {len(batch)} rows sent, {len(returned)} ids returned")
+            ids.extend(pk for (pk,) in returned)
+    return ids

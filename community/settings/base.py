@@ -47,6 +47,9 @@ MIDDLEWARE = [
     "community.security.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "community.security.NullCharacterMiddleware",
+    # Outside every middleware that reads or writes the database: a database busy past its
+    # timeout answers 503 with Retry-After, never 500 (community.busy).
+    "community.busy.DatabaseBusyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,8 +112,9 @@ TEMPLATES = [
 
 
 # Database: PostgreSQL by DATABASE_URL; SQLite in var/ when nothing is set.
-def database_config(url: str, var_dir: Path) -> dict:
-    """The ``DATABASES['default']`` entry for a URL (or the SQLite default)."""
+def database_config(url: str, var_dir: Path, *, busy_timeout: int = 10) -> dict:
+    """The ``DATABASES['default']`` entry for a URL (or the SQLite default). ``busy_timeout``:
+    the seconds an SQLite connection waits for another's write before "database is locked"."""
     if not url:
         url = f"sqlite:///{var_dir / 'db.sqlite3'}"
     try:
@@ -123,12 +127,12 @@ def database_config(url: str, var_dir: Path) -> dict:
         # and the timeout makes a writer wait instead of failing with "locked".
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": busy_timeout,
             "init_command": (
                 "PRAGMA journal_mode=WAL;"
                 "PRAGMA synchronous=NORMAL;"
                 "PRAGMA foreign_keys=ON;"
-                "PRAGMA busy_timeout=20000;"
+                f"PRAGMA busy_timeout={busy_timeout * 1000};"
                 "PRAGMA cache_size=-65536;"
                 "PRAGMA temp_store=MEMORY;"
                 "PRAGMA wal_autocheckpoint=10000;"
@@ -140,7 +144,12 @@ def database_config(url: str, var_dir: Path) -> dict:
 
 
 DATABASE_URL = env.str("DATABASE_URL")
-DATABASES = {"default": database_config(DATABASE_URL, VAR_DIR)}
+# How long a web request waits for a busy database before it answers 503 (community.busy): the
+# busy timeout of every SQLite connection; on PostgreSQL, the web requests' lock_timeout, and
+# their statement_timeout. Writes are short (imports and rosters write in bounded transactions).
+DATABASE_BUSY_TIMEOUT = env.int("DATABASE_BUSY_TIMEOUT", 10)
+DATABASE_STATEMENT_TIMEOUT = env.int("DATABASE_STATEMENT_TIMEOUT", 25)
+DATABASES = {"default": database_config(DATABASE_URL, VAR_DIR, busy_timeout=DATABASE_BUSY_TIMEOUT)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
