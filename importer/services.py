@@ -792,7 +792,7 @@ class _RosterWriter:
             self.by_wxid.update(Member.objects.filter(wechat_id__in=wanted).exclude(wechat_id="")
                                 .values_list("wechat_id", "id"))
         names = {normalize_name(n) for row in rows for n in (row.display_name, row.nickname) if n}
-        names -= resolver.by_norm.keys() | resolver.other_groups.keys() | {""}
+        names = {n for n in names if n and n not in resolver.by_norm and n not in resolver.other_groups}
         if names:
             elsewhere: dict[str, set[int]] = {}
             for normalized, member_id in (Name.objects.filter(normalized__in=names).exclude(group_id=self.group.pk)

@@ -192,11 +192,18 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
+# A task is acknowledged once it has run, and one whose worker process died is put back in the
+# queue: the broker redelivers it (the tasks are idempotent). With Redis, a task not acknowledged
+# within the visibility timeout (its worker vanished) is delivered again: it must be longer than
+# the longest task, and than any retry's countdown.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", 3600)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request that queues a task must not hang when the broker is down.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 2,
+                                   "visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The group rules run daily for every group; the time is a crontab line ("minute hour day
@@ -280,5 +287,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", 2000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, named here for the sum below
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", max(IMPORT_REQUEST_MAX_BYTES, IMAGE_REQUEST_MAX_BYTES)
                                  + DATA_UPLOAD_MAX_MEMORY_SIZE + 1024 * DATA_UPLOAD_MAX_NUMBER_FILES)
-# Uploads that could not be queued (broker down) or whose worker died are queued again.
-CELERY_BEAT_SCHEDULE["import-runs-resume"] = {"task": "importer.import_runs_resume", "schedule": 300.0}
+# An upload's run writes a heartbeat while it works; a run silent this long is stalled (its
+# worker died): beat looks every minute for them, and for uploads that could not be queued (the
+# broker was down), and queues them again.
+IMPORT_HEARTBEAT_SECONDS = env.int("IMPORT_HEARTBEAT_SECONDS", 15)
+IMPORT_STALLED_SECONDS = env.int("IMPORT_STALLED_SECONDS", 120)
+CELERY_BEAT_SCHEDULE["import-runs-resume"] = {"task": "importer.import_runs_resume", "schedule": 60.0}
