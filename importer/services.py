@@ -14,6 +14,7 @@ Guarantees:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import getpass
 import io
@@ -674,6 +675,15 @@ class _RosterResolver(IdentityResolver):
     merges: list[tuple[int, str, dict]] = field(default_factory=list)
     suggestions: list[tuple[int, int, dict]] = field(default_factory=list)
     provisional_count: int = 0
+    # Known names the chunk being resolved sees again: their counts before it (checked before they are written).
+    counts_before: dict[int, tuple] = field(default_factory=dict)
+
+    def see(self, member_id: int, name: str, normalized: str, source: str, seen_at: dt.datetime | None, *,
+            last: dt.datetime | None = None, times: int = 1) -> None:
+        seen = self.names.get((member_id, normalized, source))
+        if seen is not None and seen.pk and seen.pk not in self.counts_before:
+            self.counts_before[seen.pk] = (seen.times, seen.first, seen.last)
+        super().see(member_id, name, normalized, source, seen_at, last=last, times=times)
 
     def _create_member(self, name: str) -> int:
         member = _NewMember(display_name=name[:200])
@@ -724,6 +734,7 @@ class _RosterWriter:
         self.present: set[int] = set()
         self.rows = self.returning = self.marked_left = self.rows_written = 0
         self.committed = self.summary()
+        self.committed_stats = dataclasses.replace(self.resolver.stats)
 
     def summary(self) -> dict[str, int]:
         return {"rows": self.rows, "members_created": self.resolver.stats.members_created,
@@ -733,22 +744,68 @@ class _RosterWriter:
     # Chunks of rows ----------------------------------------------------------------
 
     def rows_write(self, rows: list[RosterRow]) -> None:
+        """Resolve a chunk, then write it in one transaction. The resolution reads and thinks
+        outside the transaction (on SQLite a transaction holds the whole database's write lock):
+        the transaction holds the writes only, after checking that nothing the resolution read
+        has changed since; if something has (another import of the group, an admin's change),
+        what was not written is forgotten and the chunk is resolved again, under the lock."""
+        plan = self._plan(rows)
         if self.dry_run:
-            plan = self._plan(rows)
             self._plan_discard(plan)
-        else:
-            with transaction.atomic():
-                sql.group_lock(self.group.pk)  # imports of one group, one at a time (SQLite: BEGIN IMMEDIATE)
+            self.present.update(plan["joined"])
+            self.committed = self.summary()
+            return
+        with transaction.atomic():
+            sql.group_lock(self.group.pk)  # imports of one group, one at a time (SQLite: BEGIN IMMEDIATE)
+            if not self._plan_holds(plan):
+                self._forget_unwritten()
                 plan = self._plan(rows)
-                self._plan_write(plan)
-            self.rows_written += len(rows)
+            self._plan_write(plan)
+        self.present.update(self.resolver.member_id(m) for m in plan["joined"])
+        self.rows_written += len(rows)
         self.committed = self.summary()
+        self.committed_stats = dataclasses.replace(self.resolver.stats)
+        sql.writers_let_in()
+
+    def _plan_holds(self, plan: dict) -> bool:
+        """Nothing the plan read has changed since (checked in the write transaction, under the lock)."""
+        resolver, group = self.resolver, self.group
+        if sql.newest_name_id(group.pk) > plan["names_at"]:
+            return False  # another import named someone in the group
+        wechat_ids = list(plan["wechat_ids"].values())
+        if wechat_ids and Member.objects.filter(wechat_id__in=wechat_ids).exclude(wechat_id="").exists():
+            return False
+        known = [m for m in plan["new"] if m > 0]
+        if known and Membership.objects.filter(group=group, member_id__in=known).exists():
+            return False
+        before = plan["seats_before"]
+        if before and {pk: (status, nickname) for pk, status, nickname in Membership.objects.filter(
+                pk__in=list(before)).values_list("pk", "status", "nickname")} != before:
+            return False
+        back = [self.seats[m].pk for m in plan["rejoined"]]
+        if back and MembershipPeriod.objects.filter(membership_id__in=back, left_at__isnull=True).exists():
+            return False
+        counts = resolver.counts_before
+        return not counts or {pk: (times, first, last) for pk, times, first, last in Name.objects.filter(
+            pk__in=list(counts)).values_list("pk", "times_seen", "first_seen", "last_seen")} == counts
+
+    def _forget_unwritten(self) -> None:
+        """Start again from what is written: a new resolver (it reads the group's names again)
+        and empty caches; the counts as the last chunk written left them."""
+        old = self.resolver
+        self.resolver = _RosterResolver(group_id=old.group_id, import_run=old.import_run, user=old.user)
+        self.resolver.stats = dataclasses.replace(self.committed_stats)
+        self.by_wxid.clear()
+        self.seats.clear()
+        self.rows, self.returning = self.committed["rows"], self.committed["returning"]
 
     def _plan(self, rows: list[RosterRow]) -> dict:
         """Resolve a chunk's rows in memory: who each row is, their names, WeChat ids, and what
         becomes of their memberships."""
         resolver, tz = self.resolver, self.group.tz
         resolver.refresh()
+        names_at = resolver.last_name_id
+        resolver.counts_before.clear()
         self._prefetch(rows)
         joined: dict[int, dt.datetime] = {}
         nicknames: dict[int, str] = {}
@@ -779,8 +836,7 @@ class _RosterWriter:
             if row.display_name:
                 nicknames[member_id] = row.display_name
         self.rows += len(rows)
-        self.present.update(joined)
-        return {"joined": joined, "wechat_ids": wechat_ids, **self._seats_plan(joined, nicknames)}
+        return {"joined": joined, "wechat_ids": wechat_ids, "names_at": names_at, **self._seats_plan(joined, nicknames)}
 
     def _prefetch(self, rows: list[RosterRow]) -> None:
         """What resolving the chunk needs from the database, in two queries: the members with its
@@ -814,7 +870,7 @@ class _RosterWriter:
                                                                  left_at__isnull=True).values_list("membership_id",
                                                                                                    flat=True):
                 inactive[membership_id].open_period = True
-        new, rejoined, renamed = [], {}, []
+        new, rejoined, renamed, before = [], {}, [], {}
         for member_id, moment in joined.items():
             seat = self.seats.get(member_id)
             if seat is None:
@@ -822,6 +878,8 @@ class _RosterWriter:
                                               moment, None, open_period=True)
                 new.append(member_id)
                 continue
+            if seat.pk is not None:
+                before[seat.pk] = (seat.status, seat.nickname)
             if seat.status != MembershipStatus.ACTIVE:
                 self.returning += 1
                 if not seat.open_period:  # as ``membership_join``: a returning member gets a new period
@@ -833,7 +891,10 @@ class _RosterWriter:
             if member_id in nicknames and seat.nickname != nicknames[member_id]:
                 seat.nickname = nicknames[member_id]
                 renamed.append(member_id)
-        return {"new": new, "rejoined": rejoined, "renamed": renamed}
+        # What the plan takes the changed memberships to be now (checked before they are written).
+        before = {pk: values for pk, values in before.items()
+                  if any(self.seats[m].pk == pk for m in [*rejoined, *renamed])}
+        return {"new": new, "rejoined": rejoined, "renamed": renamed, "seats_before": before}
 
     def _plan_discard(self, plan: dict) -> None:
         """A dry run: count the names a real run would create, write nothing."""
@@ -984,6 +1045,7 @@ class _RosterWriter:
                 Membership.objects.filter(pk__in=ids).update(status=MembershipStatus.LEFT, left_at=self.now)
             self.marked_left += len(ids)
             self.committed = self.summary()
+            sql.writers_let_in()
 
 
 def roster_run_undo(*, run: ImportRun) -> dict[str, int]:

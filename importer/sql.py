@@ -9,6 +9,7 @@ parser. Datetimes go through ``db_datetime``.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from django.db import DatabaseError, connection, models
 
@@ -40,6 +41,19 @@ def db_datetimes(day: dt.date, messages: list[RawMessage], moments: list[dt.date
     if offset != end.utcoffset():
         return [m.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ") for m in moments]
     return [(dt.datetime.combine(day, m.time) - offset).isoformat(" ") for m in messages]
+
+
+# SQLite has one writer at a time, and its busy wait is no queue: a writer waiting for the lock
+# sleeps and tries again, every 100 ms at most. A long write that commits and begins again at once
+# would starve every other writer (the site's logins and saves) until it ends; between two of its
+# transactions it leaves the database free this long.
+SQLITE_PAUSE_BETWEEN_TRANSACTIONS = 0.1
+
+
+def writers_let_in() -> None:
+    """Between two transactions of a long write (a roster's chunks): let waiting writers in."""
+    if connection.vendor == "sqlite":
+        time.sleep(SQLITE_PAUSE_BETWEEN_TRANSACTIONS)
 
 
 def _table(model) -> str:

@@ -146,9 +146,11 @@ def test_a_chunk_is_written_with_the_same_queries_whatever_its_rows(count, djang
     # Writes: members; the merge found and its journal; new names; known names (journal: read,
     # write; one update); WeChat ids (journal: read, write; read, one update); new memberships and
     # their periods; changed memberships (journal: read, write); periods of those back (and their
-    # journal); two updates of memberships (back, renamed); on PostgreSQL, the group's lock. None
-    # of it grows with the rows.
-    with django_assert_num_queries(28 + (connection.vendor == "postgresql")):
+    # journal); two updates of memberships (back, renamed); on PostgreSQL, the group's lock. And the
+    # check that nothing the resolution read changed meanwhile: the group's newest name, the WeChat
+    # ids, the changed memberships, their open periods, the known names' counts. None of it grows
+    # with the rows.
+    with django_assert_num_queries(33 + (connection.vendor == "postgresql")):
         services._roster_apply(group, rows, run.pk, False)
 
 
@@ -233,3 +235,26 @@ def test_the_command_keeps_dry_run_and_mark_missing_left(tmp_path, capsys):
     assert (Member.objects.count(), Membership.objects.get(member__display_name="走了的人").status) == (7, "left")
     out = capsys.readouterr().out
     assert out.count("marked as left                   1") == 2
+
+
+def test_a_chunk_whose_reading_changed_before_its_write_is_resolved_again_under_the_lock(monkeypatch):
+    group = make_group(slug="prodarch")
+    holds = services._RosterWriter._plan_holds
+
+    def another_import_meanwhile(writer, plan):
+        # Between the chunk's resolution and its write, another import of the group met the
+        # same person under the name the list gives, and created them.
+        if not Member.objects.filter(display_name="新人一-某支付-产品-北京").exists():
+            member = make_member("新人一-某支付-产品-北京")
+            make_membership(group, member, nickname="新人一-某支付-产品-北京")
+            Name.objects.create(member=member, group=group, name=member.display_name, normalized=member.display_name,
+                                source="header", times_seen=1)
+        return holds(writer, plan)
+
+    monkeypatch.setattr(services._RosterWriter, "_plan_holds", another_import_meanwhile)
+    result = roster("UserName,NickName,DisplayName\nwxid_n1,新人一,新人一-某支付-产品-北京\n")
+
+    assert (result.ok, result.files[0]["members_created"], result.files[0]["names_created"]) == (True, 0, 2)
+    member = Member.objects.get()
+    assert (member.display_name, member.wechat_id, member.import_run) == ("新人一-某支付-产品-北京", "wxid_n1", None)
+    assert Membership.objects.get().member == member
