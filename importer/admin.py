@@ -17,7 +17,11 @@ class ImportRunAdmin(admin.ModelAdmin):
         # Queued runs have imported nothing yet; an image folder's copies are replaced, not undone.
         undoable = queryset.exclude(status__in=[ImportStatus.UNDONE, ImportStatus.QUEUED]).exclude(kind=ImportKind.IMAGES)
         for run in undoable.filter(dry_run=False):
-            counts = import_run_undo(run_id=run.pk, user=request.user)
+            try:
+                counts = import_run_undo(run_id=run.pk, user=request.user)
+            except ValueError as refusal:  # e.g. a later run changed the same rows: undo it first
+                self.message_user(request, str(refusal), messages.ERROR)
+                continue
             self.message_user(
                 request,
                 _("Run %(id)s undone: %(counts)s") % {"id": run.pk, "counts": ", ".join(f"{v} {k}" for k, v in counts.items())},

@@ -568,8 +568,10 @@ def roster_import(*, group_slug: str, source: Source, dry_run: bool = False, mar
     * the whole file is read and checked first: a bad row fails the file as ``file:line:
       reason`` and nothing is written;
     * rows are then written in transactions of at most ``ROSTER_CHUNK_ROWS`` rows, each a few
-      bulk statements, so that a long list never holds the database for long (other writers
-      wait one chunk at most); marking the missing members as left is chunked the same way;
+      bulk statements, so that a long list never holds the database for long: a chunk is
+      resolved before its transaction begins, which holds its writes only (other writers wait
+      for one chunk's writes at most), and on SQLite the import pauses between two chunks to
+      let waiting writers in; marking the missing members as left is chunked the same way;
     * a chunk that fails to write is rolled back and the import stops there: the chunks
       before it stay, the run is failed with ``file:line`` of the chunk's first row, and it
       can be undone (``roster_run_undo``) or the file imported again (rows already written

@@ -37,21 +37,20 @@ class SharedDatabase:
             reader.close()
 
 
-def postgres_url(settings_dict: dict) -> str:
-    user, password = quote(settings_dict["USER"] or ""), quote(settings_dict["PASSWORD"] or "")
+def postgres_url() -> str:
+    """The test database's URL, from the connection's parameters (a socket directory is a ``host``)."""
+    params = connection.get_connection_params()
+    user, password = quote(params.get("user") or ""), quote(params.get("password") or "")
     credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
-    host, port = settings_dict["HOST"] or "", settings_dict["PORT"] or ""
-    if host.startswith("/"):  # a socket directory
-        query = urlencode({"host": host, **({"port": port} if port else {})})
-        return f"postgres://{credentials}/{settings_dict['NAME']}?{query}"
-    return f"postgres://{credentials}{host}{f':{port}' if port else ''}/{settings_dict['NAME']}"
+    query = {key: str(params[key]) for key in ("host", "port") if params.get(key)}
+    return f"postgres://{credentials}/{params['dbname']}" + (f"?{urlencode(query)}" if query else "")
 
 
 @contextlib.contextmanager
 def shared_database(folder: Path) -> Iterator[SharedDatabase]:
     """The test database as a URL other processes can use, for the block's duration."""
     if connection.vendor == "postgresql":
-        yield SharedDatabase(postgres_url(connection.settings_dict), None)
+        yield SharedDatabase(postgres_url(), None)
         return
     path = folder / "shared.sqlite3"
     connection.ensure_connection()

@@ -258,3 +258,15 @@ def test_a_chunk_whose_reading_changed_before_its_write_is_resolved_again_under_
     member = Member.objects.get()
     assert (member.display_name, member.wechat_id, member.import_run) == ("新人一-某支付-产品-北京", "wxid_n1", None)
     assert Membership.objects.get().member == member
+
+
+def test_a_refused_undo_in_the_admin_says_why(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser(username="root", password="pw-for-tests-1"))
+    first = roster("NickName,DisplayName\n新人一,新人一-某支付-产品-北京\n")
+    Member.objects.filter(import_run=first.run.pk).update(user=make_user())
+    response = client.post("/admin/importer/importrun/", {
+        "action": "undo_runs", "_selected_action": [first.run.pk]}, follow=True)
+    assert response.status_code == 200
+    assert (f"Import run {first.run.pk} cannot be undone: data was added since to members it created: 1 logins."
+            in response.content.decode())
+    assert ImportRun.objects.get(pk=first.run.pk).status == "succeeded"
