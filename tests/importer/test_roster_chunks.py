@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from community.models import Member, MemberMerge, Membership, MembershipPeriod, Message, Name, NameLink
 from community.privacy import member_erase
 from importer import services, sql
+from importer.journal import rows_before
 from importer.models import ImportRun, ImportStatus, RunChange
 from importer.services import Source, import_run_undo, roster_import, transcripts_import
 from tests.factories import at, make_group, make_member, make_membership, make_user
@@ -270,3 +271,13 @@ def test_a_refused_undo_in_the_admin_says_why(client, django_user_model):
     assert (f"Import run {first.run.pk} cannot be undone: data was added since to members it created: 1 logins."
             in response.content.decode())
     assert ImportRun.objects.get(pk=first.run.pk).status == "succeeded"
+
+
+def test_the_journal_keeps_a_name_as_rows_before_does():
+    group = make_group(slug="prodarch")
+    name = Name.objects.create(member=make_member(), group=group, name="林总", normalized="林总", source="roster",
+                               times_seen=3, first_seen=at("2019-01-01", "12:00:00.123456"), last_seen=None)
+    first, second = ImportRun.objects.create(group=group), ImportRun.objects.create(group=group)
+    services._names_before(first.pk, [name.pk])
+    rows_before(run_id=second.pk, rows=Name.objects.filter(pk=name.pk))
+    assert RunChange.objects.get(run=first).before == RunChange.objects.get(run=second).before
