@@ -146,3 +146,12 @@ def test_the_task_asks_again_later_while_the_run_is_held(cast, monkeypatch):
         task_import_run_execute.run(run_id=run.pk)
     assert 110 <= asked["countdown"] <= 112
     assert (asked["max_retries"], type(asked["exc"])) == (10, RunHeldElsewhere)
+
+
+def test_a_stalled_runs_page_queries(cast, django_assert_num_queries):
+    run = running_run(cast.group, heartbeat_seconds_ago=125, user=cast.admin.user)
+    client = client_for(cast, "admin")
+    # session, user, group, the admin's member id and membership, the run, whether its files are kept
+    with django_assert_num_queries(7):
+        response = client.get(reverse("import_run", args=["prodarch", run.pk]))
+    assert response.status_code == 200
