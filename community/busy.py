@@ -108,7 +108,10 @@ class DatabaseBusyMiddleware:
         got_request_exception.connect(_mark_busy, dispatch_uid="community.busy.mark_busy")
 
     def __call__(self, request):
-        web_timeouts_set()
+        try:
+            web_timeouts_set()
+        except DatabaseError:
+            pass  # the database is unreachable: the view says so (/healthz answers 503)
         response = self.get_response(request)
         if response.status_code == 500 and getattr(request, "database_busy", False):
             logger.warning("%s %s: the database is busy, answered 503", request.method, request.path)

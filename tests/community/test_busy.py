@@ -107,3 +107,16 @@ def test_other_database_errors_are_not_taken_for_a_busy_database():
     assert is_database_busy(caught.value) is False
     assert is_database_busy(OperationalError("disk I/O error")) is False
     assert is_database_busy(ValueError("database is locked")) is False
+
+
+@pytest.mark.django_db
+def test_an_unreachable_database_lets_healthz_answer_503_not_500(client, monkeypatch, settings, tmp_path):
+    settings.BROKER = type(settings.BROKER)(celery="", redis=f"unix://{tmp_path / 'none.sock'}")
+
+    def unreachable():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connection, "ensure_connection", unreachable)
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()["checks"]["database"]) == (
+        503, "error: OperationalError: connection refused")
