@@ -726,15 +726,13 @@ _NAME_FIELDS = ["member", "group", "name", "normalized", "source", "first_seen",
 
 def _names_before(run_id: int, ids: list[int]) -> None:
     """Keep known names in the run's journal before their counts change, as ``rows_before``
-    does, but from one ``values_list`` query: a roster imported again changes every name it
-    lists, and the serializer costs several times the rest of the chunk. The names the run
-    created are left out (undo deletes them)."""
+    does, but from one ``values_list`` query and one prepared insert: a roster imported again
+    changes every name it lists, and the serializer and ``bulk_create`` cost several times the
+    rest of the chunk. The names the run created are left out (undo deletes them)."""
     rows = Name.objects.filter(pk__in=ids).exclude(import_run=run_id).values_list(
         "pk", *[f"{name}_id" if name in ("member", "group") else name for name in _NAME_FIELDS])
-    RunChange.objects.bulk_create(
-        [RunChange(run_id=run_id, table="community.name", row_id=pk, action=RunChangeAction.UPDATED,
-                   before=dict(zip(_NAME_FIELDS, values, strict=True))) for pk, *values in rows],
-        ignore_conflicts=True, batch_size=500)
+    sql.run_changes_insert([(run_id, "community.name", pk, RunChangeAction.UPDATED,
+                             dict(zip(_NAME_FIELDS, values, strict=True))) for pk, *values in rows])
 
 
 class _RosterWriter:

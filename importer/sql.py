@@ -9,13 +9,14 @@ parser. Datetimes go through ``db_datetime``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 
 from django.db import DatabaseError, connection, models
 
 from community.models import Group, Message, Name, RecordedDay
 
-from .models import ImportedFile
+from .models import ExactJSONEncoder, ImportedFile, RunChange
 from .transcript import RawMessage
 
 
@@ -187,3 +188,21 @@ def rows_insert(model: type[models.Model], columns: list[str], rows: list[tuple]
                 raise DatabaseError(f"rows_insert: {len(batch)} rows sent, {len(returned)} ids returned")
             ids.extend(pk for (pk,) in returned)
     return ids
+
+
+def run_changes_insert(rows: list[tuple[int, str, int, str, dict]]) -> None:
+    """Journal rows (run, table, row id, action, fields before) with one prepared statement, a
+    row already kept by the run keeping its first record, as ``importer.journal`` does: for the
+    thousands of rows a roster changes per chunk, Django's ``bulk_create`` of ``RunChange`` costs
+    several times the chunk's own writes. ``before`` is encoded as the model field encodes it."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f) for f in ("run_id", "table", "row_id", "action", "before"))
+    as_json = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {_table(RunChange)} ({columns}) VALUES (%s, %s, %s, %s, {as_json}) "
+            f"ON CONFLICT ({quote('run_id')}, {quote('table')}, {quote('row_id')}) DO NOTHING",
+            [(run, table, row_id, action, json.dumps(before, cls=ExactJSONEncoder))
+             for run, table, row_id, action, before in rows])
