@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.apps import apps
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -979,7 +979,7 @@ class _RosterWriter:
 
     def _names_write(self) -> None:
         """The chunk's names: new ones in one bulk insert, the counts of known ones in one
-        executemany (kept in the journal first, unless this run created them)."""
+        update (kept in the journal first, unless this run created them)."""
         resolver, run_id = self.resolver, self.run_id
         new = [s for s in resolver.names.values() if s.dirty and s.pk is None]
         old = [s for s in resolver.names.values() if s.dirty and s.pk is not None]
@@ -995,12 +995,7 @@ class _RosterWriter:
             resolver.stats.names_created += len(ids)
         if old:
             _names_before(run_id, [s.pk for s in old])
-            table = connection.ops.quote_name(Name._meta.db_table)
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    f"UPDATE {table} SET first_seen = %s, last_seen = %s, times_seen = %s WHERE id = %s",
-                    [(sql.db_datetime(s.first), sql.db_datetime(s.last), s.times, s.pk) for s in old],
-                )
+            sql.names_counts_update([(s.pk, s.first, s.last, s.times) for s in old])
         for seen in new + old:
             seen.dirty = False
         resolver.last_name_id = max([resolver.last_name_id] + [s.pk for s in new])

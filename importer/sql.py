@@ -64,11 +64,14 @@ def _table(model) -> str:
 def group_lock(group_id: int) -> None:
     """Hold the group's row until the transaction ends: imports of one group run one at a time.
 
+    ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: the rows others insert meanwhile that point at the
+    group (a share, a sign-in, a login's session is not even that) check their foreign key with
+    ``FOR KEY SHARE``, which ``FOR UPDATE`` would make wait for the import's transaction.
     SQLite needs nothing more: its ``BEGIN IMMEDIATE`` already holds the only write lock."""
     if connection.vendor == "sqlite":
         return
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {_table(Group)} WHERE id = %s FOR UPDATE", [group_id])
+        cursor.execute(f"SELECT id FROM {_table(Group)} WHERE id = %s FOR NO KEY UPDATE", [group_id])
 
 
 def imported_hash(group_id: int, day: dt.date) -> str | None:
@@ -163,6 +166,8 @@ def rows_insert(model: type[models.Model], columns: list[str], rows: list[tuple]
         adapt, value = _adapter(field, sqlite), field.get_default()
         defaults.append(value if adapt is None else adapt(value))
     defaults = tuple(defaults)
+    if connection.vendor == "postgresql":
+        return _rows_insert_unnest(model, given, others, rows, defaults)
     convert = [(i, adapt) for i, adapt in enumerate(adapters) if adapt is not None]
     names = ", ".join(connection.ops.quote_name(f.column) for f in given + others)
     row = "(" + ", ".join(["%s"] * (len(given) + len(others))) + ")"
@@ -190,6 +195,40 @@ def rows_insert(model: type[models.Model], columns: list[str], rows: list[tuple]
     return ids
 
 
+def _rows_insert_unnest(model, given, others, rows, defaults) -> list[int]:
+    """PostgreSQL: one ``INSERT … SELECT … FROM UNNEST(arrays) RETURNING id``, a parameter per
+    column, whatever the rows (as Django's own ``bulk_create`` does where it can): two to three
+    times faster than a ``VALUES`` list of thousands of parameters."""
+    fields = given + others
+    arrays = [list(column) for column in zip(*rows, strict=True)] + [[value] * len(rows) for value in defaults]
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    unnest = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {_table(model)} ({names}) SELECT * FROM UNNEST({unnest}) "
+                       f"RETURNING {connection.ops.quote_name(model._meta.pk.column)}", arrays)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    if len(ids) != len(rows):
+        raise DatabaseError(f"rows_insert: {len(rows)} rows sent, {len(ids)} ids returned")
+    return ids
+
+
+def names_counts_update(rows: list[tuple[int, dt.datetime | None, dt.datetime | None, int]]) -> None:
+    """Set names' first and last sightings and counts: (id, first_seen, last_seen, times_seen)."""
+    if not rows:
+        return
+    table = _table(Name)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} AS n SET first_seen = v.first_seen, last_seen = v.last_seen, times_seen = v.times_seen "
+                "FROM UNNEST(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::integer[]) "
+                "AS v(id, first_seen, last_seen, times_seen) WHERE n.id = v.id",
+                [list(column) for column in zip(*rows, strict=True)])
+        else:
+            cursor.executemany(f"UPDATE {table} SET first_seen = %s, last_seen = %s, times_seen = %s WHERE id = %s",
+                               [(db_datetime(first), db_datetime(last), times, pk) for pk, first, last, times in rows])
+
+
 def run_changes_insert(rows: list[tuple[int, str, int, str, dict]]) -> None:
     """Journal rows (run, table, row id, action, fields before) with one prepared statement, a
     row already kept by the run keeping its first record, as ``importer.journal`` does: for the
@@ -199,10 +238,14 @@ def run_changes_insert(rows: list[tuple[int, str, int, str, dict]]) -> None:
         return
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f) for f in ("run_id", "table", "row_id", "action", "before"))
-    as_json = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    conflict = f"ON CONFLICT ({quote('run_id')}, {quote('table')}, {quote('row_id')}) DO NOTHING"
+    values = [(run, table, row_id, action, json.dumps(before, cls=ExactJSONEncoder))
+              for run, table, row_id, action, before in rows]
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {_table(RunChange)} ({columns}) VALUES (%s, %s, %s, %s, {as_json}) "
-            f"ON CONFLICT ({quote('run_id')}, {quote('table')}, {quote('row_id')}) DO NOTHING",
-            [(run, table, row_id, action, json.dumps(before, cls=ExactJSONEncoder))
-             for run, table, row_id, action, before in rows])
+        if connection.vendor == "postgresql":
+            cursor.execute(f"INSERT INTO {_table(RunChange)} ({columns}) SELECT * FROM UNNEST(%s::bigint[], "
+                           f"%s::text[], %s::bigint[], %s::text[], %s::jsonb[]) {conflict}",
+                           [list(column) for column in zip(*values, strict=True)])
+        else:
+            cursor.executemany(f"INSERT INTO {_table(RunChange)} ({columns}) VALUES (%s, %s, %s, %s, %s) {conflict}",
+                               values)
