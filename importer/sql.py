@@ -65,8 +65,8 @@ def group_lock(group_id: int) -> None:
     """Hold the group's row until the transaction ends: imports of one group run one at a time.
 
     ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: the rows others insert meanwhile that point at the
-    group (a share, a sign-in, a login's session is not even that) check their foreign key with
-    ``FOR KEY SHARE``, which ``FOR UPDATE`` would make wait for the import's transaction.
+    group (a share registered on the site) check their foreign key with ``FOR KEY SHARE``, which
+    ``FOR UPDATE`` would make wait for the import's transaction.
     SQLite needs nothing more: its ``BEGIN IMMEDIATE`` already holds the only write lock."""
     if connection.vendor == "sqlite":
         return
