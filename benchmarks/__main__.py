@@ -15,12 +15,13 @@ import signal
 import sys
 import time
 
-from . import Figure, archive_pages, corpus, import_speed, load, rules_speed
+from . import Figure, archive_pages, corpus, import_speed, load, roster_speed, rules_speed
 
 BENCHMARKS = {
     "import": "first import, re-import of unchanged files, peak memory, linearity (importer.services)",
     "archive": "talk page (1,500 messages), archive list and search over the imported 100k (shares.search)",
     "rules": "group rules over 1k/100k and 10k memberships/1M messages: seconds and queries (community.flags)",
+    "roster": "a member list of 100,000 rows imported, then again: seconds and longest transaction (importer.services)",
     "load": "wrk, 50 connections, against gunicorn: archive, a talk page and the shares API (req/s, p95, errors)",
     "corpus": "the real corpus (../shared/corpus): import speed, and the record against the curated write-ups",
 }
@@ -142,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
             corpus.run(database=args.database, repeat=args.repeat, emit=emit, log=log, out=sys.stdout)
         if "rules" in selected:
             rules_speed.run(database=args.database, repeat=args.repeat, emit=emit, log=log)
+        if "roster" in selected:
+            roster_speed.run(sizes=given if args.only == "roster" else None, database=args.database,
+                             repeat=args.repeat, emit=emit, log=log)
         if "load" in selected and args.only != "load" and not shutil.which("wrk"):
             print("load: skipped, wrk is not installed (apt-get install wrk)", file=sys.stderr)
         elif "load" in selected:

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from .models import ImportedFile, ImportRun, RunChange, UploadedFile
+from .models import ImportedFile, ImportKind, ImportRun, RunChange, UploadedFile
 from .undo import NOT_UNDOABLE, import_run_undo
 
 
@@ -15,7 +15,8 @@ class ImportRunAdmin(admin.ModelAdmin):
     @admin.action(description=_("Undo the selected import runs"), permissions=["change"])
     def undo_runs(self, request, queryset):
         # Newest first: a later run on the same days must be undone before an earlier one.
-        undoable = queryset.exclude(status__in=NOT_UNDOABLE).filter(dry_run=False).order_by("-pk")
+        undoable = (queryset.exclude(status__in=NOT_UNDOABLE).exclude(kind=ImportKind.IMAGES)  # copies are replaced
+                    .filter(dry_run=False).order_by("-pk"))
         for run in undoable:
             try:
                 counts = import_run_undo(run_id=run.pk, user=request.user)

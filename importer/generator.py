@@ -928,6 +928,16 @@ def write_corpus(out_dir: Path, *, seed: int, days: int, messages_per_day: int, 
     return paths
 
 
+def large_roster_csv(rows: int) -> bytes:
+    """A member list of ``rows`` distinct members, as large as wanted (the roster benchmark and
+    the test of a long roster beside web writes): WeChat ids ``wxid_0000000``…, own nicknames
+    ``微信N``, group nicknames ``成员N-某支付K-产品-上海`` (name, company, role, city), joined in
+    January 2019."""
+    lines = ["UserName,NickName,DisplayName,JoinedAt"]
+    lines += [f"wxid_{n:07d},微信{n},成员{n}-某支付{n % 50}-产品-上海,2019-01-{1 + n % 28:02d}" for n in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m importer.generator",
                                  description="Generate synthetic WeChat group transcripts.")

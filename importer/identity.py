@@ -187,8 +187,7 @@ class IdentityResolver:
         """Keep ``member_id`` and ``other`` (out of reach) apart, as a suggestion with its evidence."""
         if other == member_id or self.kept_apart(member_id, other):
             return
-        if name_link_suggest(member=Member(pk=member_id), other=Member(pk=other), group_id=self.group_id,
-                             evidence={**evidence, "group": self.group_id, "why_not_merged": OUT_OF_REACH}):
+        if self._link_suggest(member_id, other, {**evidence, "group": self.group_id, "why_not_merged": OUT_OF_REACH}):
             self.stats.suggestions += 1
 
     def _index(self, name: str, normalized: str, member_id: int) -> None:
@@ -277,11 +276,21 @@ class IdentityResolver:
         if self.out_of_reach(member_id):
             self.blocked.append((member_id, why))  # a member of its own, and a suggestion
             return None
-        MemberMerge.objects.create(
-            into_id=member_id, merged_name=name, evidence={"rule": why, "name": name, "group": self.group_id},
-        )
+        self._merge_record(member_id, name, {"rule": why, "name": name, "group": self.group_id})
         self.stats.members_merged += 1
         return member_id
+
+    # What the resolver writes while it resolves, as methods: the roster's resolver defers them to
+    # its chunk's write (``importer.services._RosterResolver``).
+
+    def _merge_record(self, member_id: int, name: str, evidence: dict) -> None:
+        """Record that ``name`` was linked to ``member_id`` by evidence."""
+        MemberMerge.objects.create(into_id=member_id, merged_name=name, evidence=evidence)
+
+    def _link_suggest(self, member_id: int, other: int, evidence: dict) -> bool:
+        """Keep a suggested link between two members; True when one was created."""
+        return name_link_suggest(member=Member(pk=member_id), other=Member(pk=other), group_id=self.group_id,
+                                 evidence=evidence)
 
     def _suggest_weak_links(self, name: str, member_id: int) -> None:
         """A weak name that matches others' personal names: keep the candidates for an admin."""
@@ -294,10 +303,8 @@ class IdentityResolver:
                 candidates.add(bare)
         candidates = {other for other in candidates if not self.kept_apart(member_id, other)}
         for other in sorted(candidates)[:5]:
-            if name_link_suggest(
-                member=Member(pk=member_id), other=Member(pk=other), group_id=self.group_id,
-                evidence={"name": name, "rule": "weak or ambiguous name", "group": self.group_id},
-            ):
+            if self._link_suggest(member_id, other, {"name": name, "rule": "weak or ambiguous name",
+                                                     "group": self.group_id}):
                 self.stats.suggestions += 1
 
     def _create_member(self, name: str) -> int:

@@ -30,6 +30,15 @@ class ImportStatus(models.TextChoices):
     UNDONE = "undone", _("undone")
 
 
+class ImportRunQuerySet(models.QuerySet):
+    def stalled(self, now: dt.datetime | None = None) -> ImportRunQuerySet:
+        """Runs working, whose worker has given no sign of life for ``IMPORT_STALLED_SECONDS``
+        (it died): their heartbeat stopped. Runs without a heartbeat (the commands') never stall."""
+        now = now or timezone.now()
+        return self.filter(status=ImportStatus.RUNNING,
+                           heartbeat_at__lt=now - dt.timedelta(seconds=settings.IMPORT_STALLED_SECONDS))
+
+
 class ImportRun(models.Model):
     """One run of an import: who, when, which files, what it counted, warned and failed."""
 
@@ -55,6 +64,13 @@ class ImportRun(models.Model):
     # would add, what stored messages the files lack, talks and sign-ins. A web upload is
     # previewed, then confirmed and imported as the same run, which keeps its preview.
     preview = models.JSONField(default=dict, blank=True)
+    # Written every IMPORT_HEARTBEAT_SECONDS by the worker importing a web upload, from a thread of
+    # its own (it ticks inside one long file): a run whose heartbeat stopped is stalled.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # How many times a worker took the run: a run its workers died on too often is failed.
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = ImportRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at"]
@@ -63,6 +79,11 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.group} {self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_stalled(self) -> bool:
+        return (self.status == ImportStatus.RUNNING and self.heartbeat_at is not None
+                and self.heartbeat_at < timezone.now() - dt.timedelta(seconds=settings.IMPORT_STALLED_SECONDS))
 
 
 class ImportedFile(models.Model):

@@ -34,6 +34,7 @@ Guarantees:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import getpass
 import hashlib
@@ -51,23 +52,28 @@ from community.dates import latest_record_day, record_day_problem
 from community.models import (
     Group,
     Member,
+    MemberMerge,
     Membership,
     MembershipPeriod,
+    MembershipRole,
     MembershipStatus,
     Message,
+    Name,
+    NameLink,
+    NameLinkStatus,
     NameSource,
     RecordedDay,
 )
 from community.names import normalize_name, parse_nickname
-from community.services import member_parts_update, membership_facts_refresh, membership_join, membership_leave
+from community.services import member_parts_update, membership_facts_refresh, membership_join
 from shares.services import TalkFound, membership_share_facts_refresh, talks_import_day
 from shares.tasks import talk_index_refresh_enqueue
 
 from . import sql
 from .detection import DetectedTalk, detect_talks
 from .identity import ME, IdentityResolver
-from .journal import RunJournal
-from .models import ImportedFile, ImportKind, ImportRun, ImportStatus
+from .journal import RunJournal, rows_before, rows_created
+from .models import ImportedFile, ImportKind, ImportRun, ImportStatus, RunChangeAction
 from .pipeline import Prepared, day_union, message_identity, prepared_files, stored_matches, stored_message
 from .transcript import RawMessage, Transcript, TranscriptError, message_moments
 
@@ -690,13 +696,32 @@ def _roster_rows(reader, filename: str, latest_day: dt.date | None) -> list[Rost
 
 
 def roster_import(*, group_slug: str, source: Source, dry_run: bool = False, mark_missing_left: bool = False,
-                  user=None, group_name: str = "", run: ImportRun | None = None) -> ImportResult:
+                  user=None, group_name: str = "", run: ImportRun | None = None,
+                  progress: Callable[[int, str], None] | None = None) -> ImportResult:
     """Import a member list: members (matched by WeChat id, then by name), their group
     nicknames and join dates; with ``mark_missing_left``, members absent from it have left.
     ``run``: a run queued by a web upload, recorded into instead of a new one. ``user``: who
     uploaded it: a WeChat id of a member out of that user's reach matches nobody (the row is
     matched by name, or gets a member of its own, and the two are kept as a suggestion);
-    None on the command line (an operator)."""
+    None on the command line (an operator).
+
+    Guarantees:
+    * the whole file is read and checked first: a bad row fails the file as ``file:line:
+      reason`` and nothing is written;
+    * rows are then written in transactions of at most ``ROSTER_CHUNK_ROWS`` rows, each a few
+      bulk statements, so that a long list never holds the database for long: a chunk is
+      resolved before its transaction begins, which holds its writes only (other writers wait
+      for one chunk's writes at most), and on SQLite the import pauses between two chunks to
+      let waiting writers in; marking the missing members as left is chunked the same way;
+    * a chunk that fails to write is rolled back and the import stops there: the chunks
+      before it stay, the run is failed with ``file:line`` of the chunk's first row, and it
+      can be undone (``roster_run_undo``) or the file imported again (rows already written
+      match their members and change nothing);
+    * every row the run changes is kept in the run's journal before it is changed, and every
+      row it creates is recorded, so that undoing the run restores exactly;
+    * ``dry_run`` resolves every row in memory and writes nothing (new members get provisional
+      ids): the counts are those a real run would report.
+    ``progress(1, text)`` is told the rows done after each chunk."""
     group, _ = Group.objects.get_or_create(slug=group_slug, defaults={"name": group_name or group_slug})
     run = _run_open(
         run, group=group, kind=ImportKind.ROSTER, dry_run=dry_run, started_by=user, started_by_name=_operator(user),
@@ -708,82 +733,470 @@ def roster_import(*, group_slug: str, source: Source, dry_run: bool = False, mar
     try:
         rows = parse_roster(decode_roster(source.read(), filename=source.label), filename=source.label,
                             latest_day=latest_record_day(group.tz))
-        with transaction.atomic():
-            Group.objects.select_for_update().filter(pk=group.pk).exists()
-            summary = _roster_apply(group, rows, run.pk, mark_missing_left, user)
-            if dry_run:
-                transaction.set_rollback(True)
+        summary = _roster_apply(group, rows, run.pk, mark_missing_left, user, dry_run=dry_run, label=source.label,
+                                progress=progress)
+    except (RosterError, OSError) as error:
+        _fail(result, report, str(error))
+    except RosterWriteError as error:
+        report.update(error.summary)
+        result.counts.members_created = error.summary["members_created"]
+        result.counts.names_created = error.summary["names_created"]
+        _fail(result, report, str(error))
+    else:
         report.update(status="imported", **summary)
         result.counts.members_created = summary["members_created"]
         result.counts.names_created = summary["names_created"]
-    except (RosterError, OSError) as error:
-        _fail(result, report, str(error))
     finally:
         _finish_run(run, result)
     return result
 
 
-def _roster_apply(group: Group, rows: list[RosterRow], run_id: int, mark_missing_left: bool,
-                  user=None) -> dict[str, int]:
-    resolver = IdentityResolver(group_id=group.pk, import_run=run_id, user=user)
-    resolver.refresh()
-    now = timezone.now()
-    by_wxid = dict(Member.objects.exclude(wechat_id="").values_list("wechat_id", "id"))
-    present: set[int] = set()
-    joined: dict[int, dt.datetime] = {}
-    nicknames: dict[int, str] = {}
-    for row in rows:
-        moment = dt.datetime.combine(row.joined_on, dt.time(12), tzinfo=group.tz) if row.joined_on else now
-        member_id = by_wxid.get(row.wechat_id) if row.wechat_id else None
-        beyond = None
-        if member_id is not None and resolver.out_of_reach(member_id):
-            beyond, member_id = member_id, None  # a WeChat id is evidence like any other
-        names = [n for n in (row.display_name, row.nickname) if n]
-        if member_id is None:
-            for name in names:
-                member_id = resolver.resolve(name, NameSource.ROSTER, now, create=False)
-                if member_id is not None:
-                    break
-        if member_id is None:
-            member_id = resolver.resolve(names[0], NameSource.ROSTER, now)
-        if beyond is not None and member_id != beyond:
-            resolver.suggest_out_of_reach(member_id, beyond, {"rule": "the same WeChat id in a roster",
-                                                              "name": names[0]})
-        for name in names:
-            resolver.see(member_id, name, normalize_name(name), NameSource.ROSTER, now)
-        if row.wechat_id and row.wechat_id not in by_wxid:
-            Member.objects.filter(pk=member_id, wechat_id="").update(wechat_id=row.wechat_id)
-            by_wxid[row.wechat_id] = member_id
-        present.add(member_id)
-        joined[member_id] = moment
-        if row.display_name:
-            nicknames[member_id] = row.display_name
-    resolver.flush()
-    memberships = {m.member_id: m for m in Membership.objects.filter(group=group)}
-    returning = 0
-    for member_id in present:
-        membership = memberships.get(member_id)
-        if membership is None:
-            membership = Membership.objects.create(group=group, member_id=member_id, joined_at=joined[member_id],
-                                                   nickname=nicknames.get(member_id, ""))
-            MembershipPeriod.objects.create(membership=membership, joined_at=joined[member_id])
-            continue
-        if membership.status != "active":
-            returning += 1
-            membership_join(membership=membership, joined_at=max(joined[member_id], membership.left_at or joined[member_id]))
-        if member_id in nicknames and membership.nickname != nicknames[member_id]:
-            membership.nickname = nicknames[member_id]
-            membership.save(update_fields=["nickname"])
-    left = 0
+ROSTER_CHUNK_ROWS = 1000  # rows of a roster written per transaction
+
+
+class RosterWriteError(Exception):
+    """A chunk of a roster could not be written; ``summary`` counts what the chunks before it wrote."""
+
+    def __init__(self, message: str, summary: dict[str, int]):
+        super().__init__(message)
+        self.summary = summary
+
+
+def _roster_apply(group: Group, rows: list[RosterRow], run_id: int, mark_missing_left: bool, user=None, *,
+                  dry_run: bool = False, label: str = "", progress: Callable[[int, str], None] | None = None,
+                  ) -> dict[str, int]:
+    writer = _RosterWriter(group=group, run_id=run_id, user=user, dry_run=dry_run)
+    for start in range(0, len(rows), ROSTER_CHUNK_ROWS):
+        chunk = rows[start:start + ROSTER_CHUNK_ROWS]
+        try:
+            writer.rows_write(chunk)
+        except (IntegrityError, DatabaseError) as error:
+            logger.exception("roster %s: the chunk from line %s could not be stored", label, chunk[0].line)
+            raise RosterWriteError(
+                f"{label}:{chunk[0].line}: could not be stored ({error}); the {writer.rows_written} rows before it "
+                "were stored: undo the run to take them back, or import the file again", writer.committed,
+            ) from error
+        if progress:
+            progress(1, f"{label} ({start + len(chunk):,}/{len(rows):,})")
     if mark_missing_left:
-        for member_id, membership in memberships.items():
-            if member_id not in present and membership.status == "active" and membership.role == "member":
-                membership_leave(membership=membership, left_at=now)
-                left += 1
-    return {
-        "rows": len(rows),
-        "members_created": resolver.stats.members_created,
-        "names_created": resolver.stats.names_created,
-        "returning": returning,
-        "marked_left": left,
-    }
+        try:
+            writer.missing_mark_left()
+        except (IntegrityError, DatabaseError) as error:
+            logger.exception("roster %s: marking missing members as left failed", label)
+            raise RosterWriteError(
+                f"{label}:0: members missing from the list could not all be marked as left ({error}); "
+                f"{writer.committed['marked_left']} were: undo the run to take them back, or import the file again",
+                writer.committed,
+            ) from error
+    return writer.summary()
+
+
+@dataclass
+class _NewMember:
+    """A member the roster creates, until its chunk is written (the fields a nickname fills)."""
+
+    display_name: str
+    name: str = ""
+    company: str = ""
+    position: str = ""
+    city: str = ""
+    wechat_id: str = ""
+
+    COLUMNS = ["display_name", "name", "company", "position", "city", "wechat_id"]
+
+    def row(self) -> tuple:
+        return (self.display_name, self.name, self.company, self.position, self.city, self.wechat_id)
+
+
+@dataclass
+class _RosterResolver(IdentityResolver):
+    """The identity resolver, writing nothing while it resolves a chunk of a roster: a member it
+    creates gets a provisional id (negative) until the chunk is written, and the merges and
+    suggested links it finds wait for the chunk's write. A dry run never writes them."""
+
+    unsaved: dict[int, _NewMember] = field(default_factory=dict)  # provisional id -> member not written yet
+    real: dict[int, int] = field(default_factory=dict)  # provisional id -> its row's id, once written
+    merges: list[tuple[int, str, dict]] = field(default_factory=list)
+    suggestions: list[tuple[int, int, dict]] = field(default_factory=list)
+    provisional_count: int = 0
+    # Known names the chunk being resolved sees again: their counts before it (checked before they are written).
+    counts_before: dict[int, tuple] = field(default_factory=dict)
+
+    def see(self, member_id: int, name: str, normalized: str, source: str, seen_at: dt.datetime | None, *,
+            last: dt.datetime | None = None, times: int = 1) -> None:
+        seen = self.names.get((member_id, normalized, source))
+        if seen is not None and seen.pk and seen.pk not in self.counts_before:
+            self.counts_before[seen.pk] = (seen.times, seen.first, seen.last)
+        super().see(member_id, name, normalized, source, seen_at, last=last, times=times)
+
+    def _create_member(self, name: str) -> int:
+        member = _NewMember(display_name=name[:200])
+        member_parts_update(member=member, nickname=name)
+        self.provisional_count += 1
+        self.unsaved[-self.provisional_count] = member
+        self.stats.members_created += 1
+        return -self.provisional_count
+
+    def _merge_record(self, member_id: int, name: str, evidence: dict) -> None:
+        self.merges.append((member_id, name, evidence))
+
+    def _link_suggest(self, member_id: int, other: int, evidence: dict) -> bool:
+        self.suggestions.append((member_id, other, evidence))
+        return True
+
+    def member_id(self, member_id: int) -> int:
+        """The row id of a member (a provisional id is the member's row once written)."""
+        return self.real.get(member_id, member_id) if member_id < 0 else member_id
+
+
+@dataclass
+class _Seat:
+    """A member's membership of the group as the roster leaves it (``pk`` None: not written yet)."""
+
+    pk: int | None
+    status: str
+    role: str
+    nickname: str
+    joined_at: dt.datetime | None
+    left_at: dt.datetime | None
+    open_period: bool
+
+
+# The fields of a name, as the journal keeps them (``rows_before``: Django's "python" serializer).
+_NAME_FIELDS = ["member", "group", "name", "normalized", "source", "first_seen", "last_seen", "times_seen", "import_run"]
+
+
+def _names_before(run_id: int, ids: list[int]) -> None:
+    """Keep known names in the run's journal before their counts change, as ``rows_before``
+    does, but from one ``values_list`` query and one prepared insert: a roster imported again
+    changes every name it lists, and the serializer and ``bulk_create`` cost several times the
+    rest of the chunk. The names the run created are left out (undo deletes them)."""
+    rows = Name.objects.filter(pk__in=ids).exclude(import_run=run_id).values_list(
+        "pk", *[f"{name}_id" if name in ("member", "group") else name for name in _NAME_FIELDS])
+    sql.run_changes_insert([(run_id, "community.name", pk, RunChangeAction.UPDATED,
+                             dict(zip(_NAME_FIELDS, values, strict=True))) for pk, *values in rows])
+
+
+class _RosterWriter:
+    """Writes a roster chunk by chunk. Each chunk is resolved in memory (reading what it needs in a
+    few bulk queries) and then written in one transaction of a few bulk statements, after the
+    rows it changes are kept in the run's journal (``importer.journal``). What the chunks found
+    (members, memberships, WeChat ids) is kept in memory for the chunks after them, so that a dry
+    run, which writes nothing, counts what a real run does."""
+
+    def __init__(self, *, group: Group, run_id: int, user, dry_run: bool):
+        self.group, self.run_id, self.dry_run = group, run_id, dry_run
+        self.resolver = _RosterResolver(group_id=group.pk, import_run=run_id, user=user)
+        self.now = timezone.now()
+        self.by_wxid: dict[str, int] = {}  # WeChat id -> member id (provisional until written)
+        self.seats: dict[int, _Seat | None] = {}  # member id -> its membership (None: none yet)
+        self.present: set[int] = set()
+        self.rows = self.returning = self.marked_left = self.rows_written = 0
+        self.committed = self.summary()
+        self.committed_stats = dataclasses.replace(self.resolver.stats)
+
+    def summary(self) -> dict[str, int]:
+        return {"rows": self.rows, "members_created": self.resolver.stats.members_created,
+                "names_created": self.resolver.stats.names_created, "returning": self.returning,
+                "marked_left": self.marked_left}
+
+    # Chunks of rows ----------------------------------------------------------------
+
+    def rows_write(self, rows: list[RosterRow]) -> None:
+        """Resolve a chunk, then write it in one transaction. The resolution reads and thinks
+        outside the transaction (on SQLite a transaction holds the whole database's write lock):
+        the transaction holds the writes only, after checking that nothing the resolution read
+        has changed since; if something has (another import of the group, an admin's change),
+        what was not written is forgotten and the chunk is resolved again, under the lock."""
+        plan = self._plan(rows)
+        if self.dry_run:
+            self._plan_discard(plan)
+            self.present.update(plan["joined"])
+            self.committed = self.summary()
+            return
+        with transaction.atomic():
+            sql.group_lock(self.group.pk)  # imports of one group, one at a time (SQLite: BEGIN IMMEDIATE)
+            if not self._plan_holds(plan):
+                self._forget_unwritten()
+                plan = self._plan(rows)
+            self._plan_write(plan)
+        self.present.update(self.resolver.member_id(m) for m in plan["joined"])
+        self.rows_written += len(rows)
+        self.committed = self.summary()
+        self.committed_stats = dataclasses.replace(self.resolver.stats)
+        sql.writers_let_in()
+
+    def _plan_holds(self, plan: dict) -> bool:
+        """Nothing the plan read has changed since (checked in the write transaction, under the lock)."""
+        resolver, group = self.resolver, self.group
+        if sql.newest_name_id(group.pk) > plan["names_at"]:
+            return False  # another import named someone in the group
+        wechat_ids = list(plan["wechat_ids"].values())
+        if wechat_ids and Member.objects.filter(wechat_id__in=wechat_ids).exclude(wechat_id="").exists():
+            return False
+        known = [m for m in plan["new"] if m > 0]
+        if known and Membership.objects.filter(group=group, member_id__in=known).exists():
+            return False
+        before = plan["seats_before"]
+        if before and {pk: (status, nickname) for pk, status, nickname in Membership.objects.filter(
+                pk__in=list(before)).values_list("pk", "status", "nickname")} != before:
+            return False
+        back = [self.seats[m].pk for m in plan["rejoined"]]
+        if back and MembershipPeriod.objects.filter(membership_id__in=back, left_at__isnull=True).exists():
+            return False
+        counts = resolver.counts_before
+        return not counts or {pk: (times, first, last) for pk, times, first, last in Name.objects.filter(
+            pk__in=list(counts)).values_list("pk", "times_seen", "first_seen", "last_seen")} == counts
+
+    def _forget_unwritten(self) -> None:
+        """Start again from what is written: a new resolver (it reads the group's names again)
+        and empty caches; the counts as the last chunk written left them."""
+        old = self.resolver
+        self.resolver = _RosterResolver(group_id=old.group_id, import_run=old.import_run, user=old.user)
+        self.resolver.stats = dataclasses.replace(self.committed_stats)
+        self.by_wxid.clear()
+        self.seats.clear()
+        self.rows, self.returning = self.committed["rows"], self.committed["returning"]
+
+    def _plan(self, rows: list[RosterRow]) -> dict:
+        """Resolve a chunk's rows in memory: who each row is, their names, WeChat ids, and what
+        becomes of their memberships."""
+        resolver, tz = self.resolver, self.group.tz
+        resolver.refresh()
+        names_at = resolver.last_name_id
+        resolver.counts_before.clear()
+        self._prefetch(rows)
+        joined: dict[int, dt.datetime] = {}
+        nicknames: dict[int, str] = {}
+        wechat_ids: dict[int, str] = {}
+        for row in rows:
+            moment = dt.datetime.combine(row.joined_on, dt.time(12), tzinfo=tz) if row.joined_on else self.now
+            member_id = self.by_wxid.get(row.wechat_id) if row.wechat_id else None
+            beyond = None
+            if member_id is not None and resolver.out_of_reach(member_id):
+                beyond, member_id = member_id, None  # a WeChat id is evidence like any other
+            names = [n for n in (row.display_name, row.nickname) if n]
+            if member_id is None:
+                for name in names:
+                    member_id = resolver.resolve(name, NameSource.ROSTER, self.now, create=False)
+                    if member_id is not None:
+                        break
+            if member_id is None:
+                member_id = resolver.resolve(names[0], NameSource.ROSTER, self.now)
+            if beyond is not None and member_id != beyond:
+                resolver.suggest_out_of_reach(member_id, beyond, {"rule": "the same WeChat id in a roster",
+                                                                  "name": names[0]})
+            for name in names:
+                resolver.see(member_id, name, normalize_name(name), NameSource.ROSTER, self.now)
+            if row.wechat_id and row.wechat_id not in self.by_wxid:
+                wechat_ids.setdefault(member_id, row.wechat_id)
+                self.by_wxid[row.wechat_id] = member_id
+            joined[member_id] = moment
+            if row.display_name:
+                nicknames[member_id] = row.display_name
+        self.rows += len(rows)
+        return {"joined": joined, "wechat_ids": wechat_ids, "names_at": names_at, **self._seats_plan(joined, nicknames)}
+
+    def _prefetch(self, rows: list[RosterRow]) -> None:
+        """What resolving the chunk needs from the database, in two queries: the members with its
+        WeChat ids, and its names as other groups know them (evidence for a new name)."""
+        resolver = self.resolver
+        wanted = {row.wechat_id for row in rows if row.wechat_id and row.wechat_id not in self.by_wxid}
+        if wanted:
+            # (Blank ids excluded in the query too: the index on WeChat ids holds only the others.)
+            self.by_wxid.update(Member.objects.filter(wechat_id__in=wanted).exclude(wechat_id="")
+                                .values_list("wechat_id", "id"))
+        names = {normalize_name(n) for row in rows for n in (row.display_name, row.nickname) if n}
+        names = {n for n in names if n and n not in resolver.by_norm and n not in resolver.other_groups}
+        if names:
+            elsewhere: dict[str, set[int]] = {}
+            for normalized, member_id in (Name.objects.filter(normalized__in=names).exclude(group_id=self.group.pk)
+                                          .order_by().values_list("normalized", "member_id").distinct()):
+                elsewhere.setdefault(normalized, set()).add(member_id)
+            for normalized in names:
+                resolver.other_groups[normalized] = sorted(elsewhere.get(normalized, ()))[:2]
+
+    def _seats_plan(self, joined: dict[int, dt.datetime], nicknames: dict[int, str]) -> dict:
+        """What becomes of the memberships of the chunk's members (read once, in two queries)."""
+        unknown = [m for m in joined if m > 0 and m not in self.seats]
+        if unknown:
+            for pk, member_id, status, role, nickname, joined_at, left_at in Membership.objects.filter(
+                    group=self.group, member_id__in=unknown).values_list(
+                    "pk", "member_id", "status", "role", "nickname", "joined_at", "left_at"):
+                self.seats[member_id] = _Seat(pk, status, role, nickname, joined_at, left_at, open_period=False)
+            inactive = {seat.pk: seat for m in unknown if (seat := self.seats.get(m)) and seat.status != "active"}
+            for membership_id in MembershipPeriod.objects.filter(membership_id__in=list(inactive),
+                                                                 left_at__isnull=True).values_list("membership_id",
+                                                                                                   flat=True):
+                inactive[membership_id].open_period = True
+        new, rejoined, renamed, before = [], {}, [], {}
+        for member_id, moment in joined.items():
+            seat = self.seats.get(member_id)
+            if seat is None:
+                self.seats[member_id] = _Seat(None, MembershipStatus.ACTIVE, "member", nicknames.get(member_id, ""),
+                                              moment, None, open_period=True)
+                new.append(member_id)
+                continue
+            if seat.pk is not None:
+                before[seat.pk] = (seat.status, seat.nickname)
+            if seat.status != MembershipStatus.ACTIVE:
+                self.returning += 1
+                if not seat.open_period:  # as ``membership_join``: a returning member gets a new period
+                    start = max(moment, seat.left_at or moment)
+                    rejoined[member_id] = start
+                    seat.status, seat.left_at, seat.open_period = MembershipStatus.ACTIVE, None, True
+                    if seat.joined_at is None or start < seat.joined_at:
+                        seat.joined_at = start
+            if member_id in nicknames and seat.nickname != nicknames[member_id]:
+                seat.nickname = nicknames[member_id]
+                renamed.append(member_id)
+        # What the plan takes the changed memberships to be now (checked before they are written).
+        before = {pk: values for pk, values in before.items()
+                  if any(self.seats[m].pk == pk for m in [*rejoined, *renamed])}
+        return {"new": new, "rejoined": rejoined, "renamed": renamed, "seats_before": before}
+
+    def _plan_discard(self, plan: dict) -> None:
+        """A dry run: count the names a real run would create, write nothing."""
+        resolver = self.resolver
+        for seen in resolver.names.values():
+            if seen.dirty and seen.pk is None:
+                resolver.stats.names_created += 1
+                seen.pk = 0  # counted: a later sighting updates it
+            seen.dirty = False
+        resolver.merges.clear()
+        resolver.suggestions.clear()
+
+    def _plan_write(self, plan: dict) -> None:
+        resolver, run_id = self.resolver, self.run_id
+        # A new member is created with its WeChat id; a member known before gets one only if it has none.
+        known: dict[int, str] = {}
+        for member_id, wechat_id in plan["wechat_ids"].items():
+            if member_id in resolver.unsaved:
+                resolver.unsaved[member_id].wechat_id = wechat_id
+            else:
+                known[member_id] = wechat_id
+        # Members first: every row below points at them.
+        if resolver.unsaved:
+            ids = sql.rows_insert(Member, [*_NewMember.COLUMNS, "import_run"],
+                                  [(*member.row(), run_id) for member in resolver.unsaved.values()])
+            resolver.real.update(zip(resolver.unsaved, ids, strict=True))
+            resolver.unsaved.clear()
+        real = resolver.member_id
+        if resolver.merges:
+            merges = MemberMerge.objects.bulk_create([
+                MemberMerge(into_id=real(member_id), merged_name=name, evidence=evidence)
+                for member_id, name, evidence in resolver.merges])
+            rows_created(run_id=run_id, model=MemberMerge, ids=[m.pk for m in merges])
+            resolver.merges.clear()
+        if resolver.suggestions:
+            self._suggestions_write()
+        self._names_write()
+        known = {real(m): w for m, w in known.items()}
+        if known:
+            blank = Member.objects.filter(pk__in=list(known), wechat_id="")
+            rows_before(run_id=run_id, rows=blank.exclude(import_run=run_id))
+            members = list(blank.only("pk", "wechat_id"))
+            for member in members:
+                member.wechat_id = known[member.pk]
+            rows_update(members, ["wechat_id"])
+        self._seats_write(plan)
+
+    def _suggestions_write(self) -> None:
+        resolver = self.resolver
+        pairs: dict[tuple[int, int], tuple[int, dict]] = {}
+        for member_id, other, evidence in resolver.suggestions:
+            first, second = sorted([resolver.member_id(member_id), resolver.member_id(other)])
+            if first != second:
+                pairs.setdefault((first, second), (resolver.group_id, evidence))
+        resolver.suggestions.clear()
+        ids = {m for pair in pairs for m in pair}
+        linked = {frozenset(pair) for pair in NameLink.objects.filter(member_id__in=ids, other_id__in=ids)
+                  .values_list("member_id", "other_id")}
+        links = NameLink.objects.bulk_create([
+            NameLink(member_id=first, other_id=second, group_id=group_id, evidence=evidence,
+                     status=NameLinkStatus.SUGGESTED)
+            for (first, second), (group_id, evidence) in pairs.items() if frozenset((first, second)) not in linked])
+        resolver.stats.suggestions += len(links)
+        rows_created(run_id=self.run_id, model=NameLink, ids=[link.pk for link in links])
+
+    def _names_write(self) -> None:
+        """The chunk's names: new ones in one bulk insert, the counts of known ones in one
+        update (kept in the journal first, unless this run created them)."""
+        resolver, run_id = self.resolver, self.run_id
+        new = [s for s in resolver.names.values() if s.dirty and s.pk is None]
+        old = [s for s in resolver.names.values() if s.dirty and s.pk is not None]
+        if new:
+            real, group_id = resolver.member_id, self.group.pk
+            ids = sql.rows_insert(
+                Name, ["member_id", "group_id", "name", "normalized", "source", "first_seen", "last_seen", "times_seen",
+                       "import_run"],
+                [(real(s.member_id), group_id, s.name, s.normalized, s.source, s.first, s.last, s.times, run_id)
+                 for s in new])
+            for seen, pk in zip(new, ids, strict=True):
+                seen.pk = pk
+            resolver.stats.names_created += len(ids)
+        if old:
+            _names_before(run_id, [s.pk for s in old])
+            sql.names_counts_update([(s.pk, s.first, s.last, s.times) for s in old])
+        for seen in new + old:
+            seen.dirty = False
+        resolver.last_name_id = max([resolver.last_name_id] + [s.pk for s in new])
+
+    def _seats_write(self, plan: dict) -> None:
+        run_id, real = self.run_id, self.resolver.member_id
+        joined, seats = plan["joined"], self.seats
+        if plan["new"]:
+            group_id = self.group.pk
+            memberships = sql.rows_insert(Membership, ["group_id", "member_id", "joined_at", "nickname"], [
+                (group_id, real(m), joined[m], seats[m].nickname) for m in plan["new"]])
+            for member_id, pk in zip(plan["new"], memberships, strict=True):
+                seats[member_id].pk = pk
+            periods = sql.rows_insert(MembershipPeriod, ["membership_id", "joined_at"], [
+                (pk, joined[m]) for m, pk in zip(plan["new"], memberships, strict=True)])
+            # The memberships of members this run created go with them when it is undone.
+            known = [(m, p) for member_id, m, p in zip(plan["new"], memberships, periods, strict=True) if member_id > 0]
+            rows_created(run_id=run_id, model=Membership, ids=[m for m, _p in known])
+            rows_created(run_id=run_id, model=MembershipPeriod, ids=[p for _m, p in known])
+        rejoined = plan["rejoined"]
+        renamed = [m for m in plan["renamed"] if m not in rejoined]
+        if not (rejoined or renamed):
+            return
+        rows_before(run_id=run_id, rows=Membership.objects.filter(pk__in=[seats[m].pk for m in [*rejoined, *renamed]]))
+        if rejoined:
+            periods = sql.rows_insert(MembershipPeriod, ["membership_id", "joined_at"],
+                                      [(seats[m].pk, start) for m, start in rejoined.items()])
+            rows_created(run_id=run_id, model=MembershipPeriod, ids=periods)
+            rows_update([Membership(pk=seats[m].pk, status=seats[m].status, left_at=None, joined_at=seats[m].joined_at,
+                                    nickname=seats[m].nickname) for m in rejoined],
+                        ["status", "left_at", "joined_at", "nickname"])
+        rows_update([Membership(pk=seats[m].pk, nickname=seats[m].nickname) for m in renamed], ["nickname"])
+
+    # Members missing from the list ---------------------------------------------------
+
+    def missing_mark_left(self) -> None:
+        """Members of the group (not its owner or admins) active but absent from the list have
+        left, now: their open period closes. In chunks of ``ROSTER_CHUNK_ROWS``, journaled."""
+        present = {self.resolver.member_id(m) for m in self.present}
+        missing = [pk for pk, member_id in Membership.objects.filter(
+            group=self.group, status=MembershipStatus.ACTIVE, role=MembershipRole.MEMBER,
+        ).order_by("pk").values_list("pk", "member_id") if member_id not in present]
+        if self.dry_run:
+            self.marked_left = len(missing)
+            self.committed = self.summary()
+            return
+        for start in range(0, len(missing), ROSTER_CHUNK_ROWS):
+            with transaction.atomic():
+                sql.group_lock(self.group.pk)
+                still = Membership.objects.filter(pk__in=missing[start:start + ROSTER_CHUNK_ROWS],
+                                                  status=MembershipStatus.ACTIVE)
+                ids = list(still.values_list("pk", flat=True))
+                periods = list(MembershipPeriod.objects.filter(membership_id__in=ids, left_at__isnull=True))
+                rows_before(run_id=self.run_id, rows=Membership.objects.filter(pk__in=ids))
+                rows_before(run_id=self.run_id, rows=periods)
+                for period in periods:
+                    period.left_at, period.left_reason = max(self.now, period.joined_at), MembershipStatus.LEFT
+                rows_update(periods, ["left_at", "left_reason"])
+                Membership.objects.filter(pk__in=ids).update(status=MembershipStatus.LEFT, left_at=self.now)
+            self.marked_left += len(ids)
+            self.committed = self.summary()
+            sql.writers_let_in()

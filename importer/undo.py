@@ -22,12 +22,13 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
-from community.models import Member, Message, Name, RecordedDay, StoredImage
+from community.models import AuditEntry, Member, Membership, Message, Name, RecordedDay, StoredImage
 from community.services import membership_facts_refresh
 from shares.models import Origin, Share, ShareRevision, SignIn
 from shares.services import membership_share_facts_refresh
@@ -187,6 +188,8 @@ def import_run_undo(*, run_id: int, user=None) -> dict[str, int]:
         raise ValueError(f"Import run {run_id} was already undone.")
     if run.dry_run or run.status in NOT_UNDOABLE:
         raise ValueError(f"Import run {run_id} has imported nothing to undo ({run.status}).")
+    if run.kind == ImportKind.ROSTER:
+        return roster_run_undo(run=run)
     days = run_days([run])[run.pk]
     later, corrections = _later_runs(run, days), _corrections(run, days)
     if later or corrections:
@@ -233,3 +236,105 @@ def import_run_undo(*, run_id: int, user=None) -> dict[str, int]:
         transaction.on_commit(lambda: [default_storage.delete(name) for name in sorted(unused)])
     transaction.on_commit(talk_index_refresh_enqueue)
     return counts
+
+
+# Rosters ---------------------------------------------------------------------
+
+def roster_run_undo(*, run: ImportRun) -> dict[str, int]:
+    """Undo a roster run exactly, in the caller's transaction (``import_run_undo``): the members
+    and names it created go (their memberships with them), and every row it changed comes back
+    as it was before the run: members it marked as left are active again with their periods
+    open, nicknames and join dates are as they were, WeChat ids it set are blank again, name
+    counts are as they were, and the merges and suggested links it recorded go.
+
+    Refused (``ValueError``, naming what to undo first) when a later run changed the same rows,
+    when a row it changed has been deleted since, or when data has been added since to a member
+    it created (messages, names, memberships, shares, sign-ins, a login…). Never brings back
+    what a privacy request erased: the erased member's rows keep their erased fields."""
+    _roster_undo_refusal(run)
+    _journal_forget_erased(run)
+    counts = run_undo_rows(run_id=run.pk)
+    counts["names deleted"] = Name.objects.filter(import_run=run.pk).delete()[0]
+    counts["members deleted"] = Member.objects.filter(import_run=run.pk).delete()[1].get(Member._meta.label, 0)
+    run.status = ImportStatus.UNDONE
+    run.undone_at = timezone.now()
+    run.save(update_fields=["status", "undone_at"])
+    return counts
+
+
+def _roster_undo_refusal(run: ImportRun) -> None:
+    """Raise ``ValueError`` saying why the run cannot be undone now, if it cannot. A constant
+    number of queries: one per table the run changed and one per relation of a member."""
+    mine = RunChange.objects.filter(run_id=run.pk)
+    later = set(
+        RunChange.objects.filter(run_id__gt=run.pk).exclude(run__status=ImportStatus.UNDONE)
+        .filter(Exists(mine.filter(table=OuterRef("table"), row_id=OuterRef("row_id"))))
+        .values_list("run_id", flat=True).distinct())
+    # Rows pointing at a member the run created that the run did not create itself.
+    created = {(change.table, change.row_id) for change in mine.filter(action=RunChangeAction.CREATED)
+               .only("table", "row_id")}
+    added: dict[str, int] = {}
+    for relation in Member._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and (relation.one_to_many or relation.one_to_one)):
+            continue
+        model = relation.related_model
+        rows = model._base_manager.filter(**{f"{relation.field.name}__import_run": run.pk})
+        if model is Membership:
+            rows = rows.exclude(group_id=run.group_id)
+        if any(f.name == "import_run" for f in model._meta.concrete_fields):
+            later.update(rows.exclude(import_run=run.pk).exclude(import_run__isnull=True)
+                         .values_list("import_run", flat=True).distinct())
+            rows = rows.filter(import_run__isnull=True)
+        label = model._meta.label_lower
+        by_hand = [pk for pk in rows.values_list("pk", flat=True) if (label, pk) not in created]
+        if by_hand:
+            added[str(model._meta.verbose_name_plural)] = len(by_hand)
+    logins = Member.objects.filter(import_run=run.pk, user__isnull=False).count()
+    if logins:
+        added["logins"] = logins
+    # Rows the run changed that are gone since (an erased member's names are gone on purpose).
+    erased = _erased_member_ids()
+    gone = 0
+    for table in mine.exclude(action=RunChangeAction.CREATED).values_list("table", flat=True).distinct():
+        model = apps.get_model(table)
+        for row_id, before in mine.filter(table=table).exclude(action=RunChangeAction.CREATED).filter(
+                ~Exists(model._base_manager.filter(pk=OuterRef("row_id")))).values_list("row_id", "before"):
+            if not (row_id in erased if model is Member else before.get("member") in erased):
+                gone += 1
+    reasons = []
+    later.discard(run.pk)
+    if later:
+        reasons.append("later import runs changed the same members: " + ", ".join(f"#{r}" for r in sorted(later))
+                       + " (undo them first)")
+    if added:
+        reasons.append("data was added since to members it created: "
+                       + ", ".join(f"{n} {label}" for label, n in sorted(added.items())))
+    if gone:
+        reasons.append(f"{gone} rows it changed were deleted since (merged, split or removed by an admin)")
+    if reasons:
+        raise ValueError(f"Import run {run.pk} cannot be undone: " + "; ".join(reasons) + ".")
+
+
+def _erased_member_ids() -> set[int]:
+    return {pk for pk in AuditEntry.objects.filter(action="member_erased")
+            .values_list("details__member_id", flat=True) if pk is not None}
+
+
+def _journal_forget_erased(run: ImportRun) -> None:
+    """A privacy request wins over the journal: the rows of members erased since the run are not
+    put back (their member row and names), and their memberships come back without the
+    nickname the erasure replaced."""
+    erased = _erased_member_ids()
+    if not erased:
+        return
+    mine = RunChange.objects.filter(run_id=run.pk).exclude(action=RunChangeAction.CREATED)
+    mine.filter(table="community.member", row_id__in=erased).delete()
+    forget, keep_nickname = [], []
+    for change in mine.filter(table__in=["community.name", "community.membership"]):
+        if change.before.get("member") in erased:
+            (forget if change.table == "community.name" else keep_nickname).append(change)
+    RunChange.objects.filter(pk__in=[c.pk for c in forget]).delete()
+    nicknames = dict(Membership.objects.filter(pk__in=[c.row_id for c in keep_nickname]).values_list("pk", "nickname"))
+    for change in keep_nickname:
+        change.before["nickname"] = nicknames.get(change.row_id, "")
+    RunChange.objects.bulk_update(keep_nickname, ["before"])

@@ -5,9 +5,16 @@ Guarantees:
 * an upload is one transaction: its run (status ``queued``) and its files, or nothing;
 * the task is queued once that has committed; when the broker is down the upload is kept,
   the run stays ``queued`` with the reason, and it is queued again by the periodic
-  ``importer.import_runs_resume`` (every five minutes) or by an admin's "queue again";
-* a run is imported once: the task claims it (``queued`` → ``running``) before anything,
-  so a task delivered twice, or queued twice, does nothing the second time;
+  ``importer.import_runs_resume`` (every minute) or by an admin's "queue again";
+* a run is imported once at a time: the task claims it (``queued`` → ``running``) before
+  anything, so a task delivered twice, or queued twice, does nothing the second time;
+* while it works, the run's ``heartbeat_at`` is written every ``IMPORT_HEARTBEAT_SECONDS``
+  by a thread of its own (it ticks inside one long file too). A run whose heartbeat stopped
+  for ``IMPORT_STALLED_SECONDS`` is stalled (its worker died): the task, redelivered by the
+  broker (acknowledged late, rejected when its worker is lost), takes it over; beat's resume
+  and an admin's "queue again" queue it again. Taking it over imports it again from the
+  start, which skips the files already committed (unchanged); a run taken over more than
+  ``MAX_ATTEMPTS`` times is failed instead;
 * each file imports alone (the services' transactions): a bad file fails with
   ``file:line: reason`` and the others import; no exception escapes the task for a bad file;
 * progress (files done, total, current file) is written on the run at most once a second;
@@ -23,13 +30,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from celery import current_app
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, transaction
+from django.db import DatabaseError, OperationalError, connections, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
@@ -42,11 +52,10 @@ from .services import Source, roster_import, transcripts_import
 
 logger = logging.getLogger(__name__)
 
-# A run still "running" this long after its last progress was interrupted (its worker died).
-STALE_AFTER = dt.timedelta(minutes=30)
 # A queued run younger than this is left to the task queued with it.
 QUEUED_GRACE = dt.timedelta(minutes=1)
 PROGRESS_INTERVAL = 1.0  # seconds between two writes of the progress
+MAX_ATTEMPTS = 5  # workers that may die on one run before it is failed
 
 
 @transaction.atomic
@@ -102,31 +111,30 @@ def import_run_enqueue(*, run_id: int) -> bool:
 
 
 def import_runs_resume() -> list[int]:
-    """Queue again the runs left behind: queued for more than a minute (the broker was down
-    when they were uploaded) or running with no progress for half an hour (their worker
-    died; importing again is safe: unchanged files are skipped). Returns their ids."""
+    """Queue again the runs left behind (beat, every minute): queued for more than a minute
+    (the broker was down when they were uploaded) or stalled (their worker died; importing
+    again is safe: unchanged files are skipped). Returns their ids."""
     now = timezone.now()
-    stale = [
-        run.pk for run in ImportRun.objects.filter(status=ImportStatus.RUNNING, uploads__isnull=False).distinct()
-        .only("pk", "progress")
-        if _parse_time(run.progress.get("at")) < now - STALE_AFTER
-    ]
-    ImportRun.objects.filter(pk__in=stale, status=ImportStatus.RUNNING).update(status=ImportStatus.QUEUED)
+    stalled = list(ImportRun.objects.stalled(now).filter(uploads__isnull=False).distinct().values_list("pk", flat=True))
+    ImportRun.objects.stalled(now).filter(pk__in=stalled).update(status=ImportStatus.QUEUED)
     waiting = list(
         ImportRun.objects.filter(status=ImportStatus.QUEUED, started_at__lt=now - QUEUED_GRACE).values_list("pk", flat=True)
     )
-    for run_id in sorted(set(waiting) | set(stale)):
+    for run_id in sorted(set(waiting) | set(stalled)):
         import_run_enqueue(run_id=run_id)
-    return sorted(set(waiting) | set(stale))
+    return sorted(set(waiting) | set(stalled))
 
 
 def import_run_requeue(*, run: ImportRun) -> bool:
-    """Queue again a run whose files are still here: queued (the broker was down) or failed
-    because the import stopped. Returns whether it was queued now (False: nothing to queue,
-    or the broker is still down — the run then stays queued)."""
-    if run.status not in (ImportStatus.QUEUED, ImportStatus.FAILED) or not run.uploads.exists():
+    """Queue again a run whose files are still here: queued (the broker was down), failed
+    because the import stopped, or stalled (its worker died). Returns whether it was queued
+    now (False: nothing to queue, or the broker is still down — the run then stays queued)."""
+    if not run.uploads.exists():
         return False
-    ImportRun.objects.filter(pk=run.pk, status=run.status).update(status=ImportStatus.QUEUED)
+    again = ImportRun.objects.filter(pk=run.pk, status__in=[ImportStatus.QUEUED, ImportStatus.FAILED])
+    if not (again.update(status=ImportStatus.QUEUED, attempts=0)
+            or ImportRun.objects.stalled().filter(pk=run.pk).update(status=ImportStatus.QUEUED, attempts=0)):
+        return False
     return import_run_enqueue(run_id=run.pk)
 
 
@@ -152,39 +160,103 @@ def import_run_confirm(*, run: ImportRun, replace_days: Sequence[str], by) -> Im
         raise ValidationError(_("Only the days the preview shows with stored messages missing from the files can be "
                                 "replaced."), code="not_offered")
     run.options = {**run.options, "confirmed": True, "replace_days": chosen, "confirmed_by": by.get_username()}
-    run.status, run.dry_run = ImportStatus.QUEUED, False
+    run.status, run.dry_run, run.attempts = ImportStatus.QUEUED, False, 0  # its preview's worker is done with it
     run.progress = {"done": 0, "total": run.uploads.count(), "current": "", "at": _now()}
-    run.save(update_fields=["options", "status", "dry_run", "progress"])
+    run.save(update_fields=["options", "status", "dry_run", "attempts", "progress"])
     transaction.on_commit(lambda: import_run_enqueue(run_id=run.pk))
     return run
 
 
+class RunHeldElsewhere(Exception):
+    """Another worker is importing the run and is alive (its heartbeat is fresh): try again in ``retry_in`` seconds."""
+
+    def __init__(self, run_id: int, retry_in: float):
+        super().__init__(f"import run {run_id} is being imported by another worker")
+        self.retry_in = retry_in
+
+
 def import_run_execute(*, run_id: int) -> ImportRun | None:
-    """Import a queued run's files through the importer's services; None when there is
-    nothing to do (the run is gone, or another task has claimed it)."""
-    claimed = ImportRun.objects.filter(pk=run_id, status=ImportStatus.QUEUED).update(status=ImportStatus.RUNNING)
-    if not claimed:
-        logger.info("import run %s: not queued (gone, or claimed by another task), nothing to do", run_id)
+    """Import a queued (or stalled) run's files through the importer's services; None when
+    there is nothing to do (the run is gone, finished, or was taken by another task).
+    Raises ``RunHeldElsewhere`` when a live worker holds the run: a task redelivered after its
+    worker died finds the run so until its heartbeat is old enough to call it stalled."""
+    if not _claim(run_id):
+        held = ImportRun.objects.filter(pk=run_id, status=ImportStatus.RUNNING).values_list("heartbeat_at", flat=True)
+        beat = held.first()
+        if beat is not None:
+            stalls_at = beat + dt.timedelta(seconds=settings.IMPORT_STALLED_SECONDS)
+            raise RunHeldElsewhere(run_id, max(1.0, (stalls_at - timezone.now()).total_seconds() + 1))
+        logger.info("import run %s: not queued (gone, finished or taken by another task), nothing to do", run_id)
         return None
     run = ImportRun.objects.select_related("group", "started_by").get(pk=run_id)
+    if run.attempts > MAX_ATTEMPTS:
+        ImportRun.objects.filter(pk=run_id).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now(),
+            errors=[*run.errors, f"the import stopped: its worker died {run.attempts - 1} times; queue it again "
+                                 "once the cause is fixed"])
+        run.refresh_from_db()
+        return run
     uploads = list(UploadedFile.objects.filter(run=run).values_list("pk", "name"))
     sources = [Source(label=name, read=_reader(pk)) for pk, name in uploads]
     progress = ProgressRecorder(run_id=run.pk, total=len(sources))
-    try:
-        _import(run, sources, progress)
-    except Exception as error:  # noqa: BLE001 — a bug or an outage must not leave the run "running"
-        # The files are kept: once the cause is fixed, an admin queues the run again.
-        logger.exception("import run %s stopped", run_id)
-        ImportRun.objects.filter(pk=run_id).update(
-            status=ImportStatus.FAILED, finished_at=timezone.now(),
-            errors=[*run.errors, f"the import stopped: {type(error).__name__}: {error}"],
-        )
-    else:
-        if not ImportRun.objects.filter(pk=run_id, status=ImportStatus.PREVIEWED).exists():
-            UploadedFile.objects.filter(run_id=run_id).delete()
+    with Heartbeat(run_id=run.pk):
+        try:
+            _import(run, sources, progress)
+        except Exception as error:  # noqa: BLE001 — a bug or an outage must not leave the run "running"
+            # The files are kept: once the cause is fixed, an admin queues the run again.
+            logger.exception("import run %s stopped", run_id)
+            ImportRun.objects.filter(pk=run_id).update(
+                status=ImportStatus.FAILED, finished_at=timezone.now(),
+                errors=[*run.errors, f"the import stopped: {type(error).__name__}: {error}"],
+            )
+        else:
+            if not ImportRun.objects.filter(pk=run_id, status=ImportStatus.PREVIEWED).exists():
+                UploadedFile.objects.filter(run_id=run_id).delete()
     progress.finish()
     run.refresh_from_db()
     return run
+
+
+def _claim(run_id: int) -> bool:
+    """Take the run for this worker: queued, or stalled (its worker died). One statement, so
+    that of two tasks at once only one takes it."""
+    now = timezone.now()
+    stalled = Q(status=ImportStatus.RUNNING,
+                heartbeat_at__lt=now - dt.timedelta(seconds=settings.IMPORT_STALLED_SECONDS))
+    return bool(ImportRun.objects.filter(Q(status=ImportStatus.QUEUED) | stalled, pk=run_id).update(
+        status=ImportStatus.RUNNING, heartbeat_at=now, attempts=F("attempts") + 1))
+
+
+class Heartbeat:
+    """While the block runs, write the run's ``heartbeat_at`` every ``IMPORT_HEARTBEAT_SECONDS``
+    from a thread of its own, with its own database connection: it ticks whatever the import
+    is doing (one long file, one long roster). A beat that finds the database busy is skipped:
+    the next one comes ``IMPORT_HEARTBEAT_SECONDS`` later, well before the run would stall."""
+
+    def __init__(self, *, run_id: int, interval: float | None = None):
+        self.run_id = run_id
+        self.interval = settings.IMPORT_HEARTBEAT_SECONDS if interval is None else interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"import-run-{run_id}-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self.stop.wait(self.interval):
+                try:
+                    ImportRun.objects.filter(pk=self.run_id, status=ImportStatus.RUNNING).update(
+                        heartbeat_at=timezone.now())
+                except DatabaseError as error:
+                    logger.warning("import run %s: heartbeat not written (%s)", self.run_id, error)
+        finally:
+            connections.close_all()  # this thread's connections only
 
 
 class UploaderGone(Exception):
@@ -207,7 +279,7 @@ def _import(run: ImportRun, sources: list[Source], progress: ProgressRecorder) -
             ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.PREVIEWED)
     elif run.kind == ImportKind.ROSTER:
         roster_import(group_slug=run.group.slug, source=sources[0], user=user, run=run,
-                      mark_missing_left=bool(options.get("mark_missing_left")))
+                      mark_missing_left=bool(options.get("mark_missing_left")), progress=progress)
     else:
         run.status, run.started_at = ImportStatus.RUNNING, timezone.now()
         result = images_store(group=run.group, sources=sources, user=user, progress=progress, run_id=run.pk)
@@ -263,10 +335,3 @@ def _queue_error_set(run_id: int, error: str) -> None:
 
 def _now() -> str:
     return timezone.now().isoformat()
-
-
-def _parse_time(value: str | None) -> dt.datetime:
-    try:
-        return dt.datetime.fromisoformat(value) if value else dt.datetime.min.replace(tzinfo=dt.UTC)
-    except ValueError:
-        return dt.datetime.min.replace(tzinfo=dt.UTC)

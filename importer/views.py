@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -102,7 +103,8 @@ def run_detail(request, group_slug: str, pk: int):
     previewed = run.status == ImportStatus.PREVIEWED
     return render(request, "importer/run.html", {
         "group": group, "access": ADMIN_ACCESS, "run": run, "progress": _progress(run),
-        "can_requeue": run.status in (ImportStatus.QUEUED, ImportStatus.FAILED) and run.uploads.exists(),
+        "can_requeue": ((run.status in (ImportStatus.QUEUED, ImportStatus.FAILED) or run.is_stalled)
+                        and run.uploads.exists()),
         # Errors of the run as a whole (the import stopped), not already in a file's line.
         "run_errors": [e for e in run.errors if e not in {f.get("error") for f in run.files}],
         "previewed": previewed, "preview_days": _preview_days(run) if previewed else [],
@@ -173,7 +175,7 @@ def run_progress(request, group_slug: str, pk: int):
 @login_required
 @require_POST
 def run_requeue(request, group_slug: str, pk: int):
-    """Queue the run's import again (after the broker was down, or the import stopped)."""
+    """Queue the run's import again (after the broker was down, the import stopped, or its worker died)."""
     group = _admin_group(request, group_slug)
     run = _run_of(group, pk)
     if import_run_requeue(run=run):
@@ -188,7 +190,12 @@ def _progress(run: ImportRun) -> dict:
     progress = run.progress
     done, total = progress.get("done", 0), progress.get("total", 0)
     finished = run.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING)
-    if run.status == ImportStatus.PREVIEWED:
+    stalled = run.is_stalled
+    if stalled:
+        text = _("Stalled: its worker has given no sign of life since %(time)s. It will be queued again within a "
+                 "minute, or queue it again now; the files already imported are kept.") % {
+            "time": timezone.localtime(run.heartbeat_at, run.group.tz).strftime("%H:%M:%S")}
+    elif run.status == ImportStatus.PREVIEWED:
         text = _("Preview ready: nothing is written until you confirm.")
     elif run.status == ImportStatus.QUEUED:
         text = _("Waiting for a worker to start the import…")
@@ -199,5 +206,6 @@ def _progress(run: ImportRun) -> dict:
     else:
         text = _("%(done)s of %(total)s file(s) done. Now: %(current)s") % {
             "done": done, "total": total, "current": progress.get("current", "")}
-    return {"id": run.pk, "kind": run.kind, "status": run.status, "finished": finished, "done": done, "total": total,
-            "current": progress.get("current", ""), "queue_error": progress.get("queue_error", ""), "text": text}
+    return {"id": run.pk, "kind": run.kind, "status": run.status, "finished": finished, "stalled": stalled,
+            "done": done, "total": total, "current": progress.get("current", ""),
+            "queue_error": progress.get("queue_error", ""), "text": text}

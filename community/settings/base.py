@@ -47,6 +47,9 @@ MIDDLEWARE = [
     "community.security.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "community.security.NullCharacterMiddleware",
+    # Outside every middleware that reads or writes the database: a database busy past its
+    # timeout answers 503 with Retry-After, never 500 (community.busy).
+    "community.busy.DatabaseBusyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,8 +112,9 @@ TEMPLATES = [
 
 
 # Database: PostgreSQL by DATABASE_URL; SQLite in var/ when nothing is set.
-def database_config(url: str, var_dir: Path) -> dict:
-    """The ``DATABASES['default']`` entry for a URL (or the SQLite default)."""
+def database_config(url: str, var_dir: Path, *, busy_timeout: int = 10) -> dict:
+    """The ``DATABASES['default']`` entry for a URL (or the SQLite default). ``busy_timeout``:
+    the seconds an SQLite connection waits for another's write before "database is locked"."""
     if not url:
         url = f"sqlite:///{var_dir / 'db.sqlite3'}"
     try:
@@ -123,12 +127,12 @@ def database_config(url: str, var_dir: Path) -> dict:
         # and the timeout makes a writer wait instead of failing with "locked".
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": busy_timeout,
             "init_command": (
                 "PRAGMA journal_mode=WAL;"
                 "PRAGMA synchronous=NORMAL;"
                 "PRAGMA foreign_keys=ON;"
-                "PRAGMA busy_timeout=20000;"
+                f"PRAGMA busy_timeout={busy_timeout * 1000};"
                 "PRAGMA cache_size=-65536;"
                 "PRAGMA temp_store=MEMORY;"
                 "PRAGMA wal_autocheckpoint=10000;"
@@ -140,7 +144,12 @@ def database_config(url: str, var_dir: Path) -> dict:
 
 
 DATABASE_URL = env.str("DATABASE_URL")
-DATABASES = {"default": database_config(DATABASE_URL, VAR_DIR)}
+# How long a web request waits for a busy database before it answers 503 (community.busy): the
+# busy timeout of every SQLite connection; on PostgreSQL, the web requests' lock_timeout, and
+# their statement_timeout. Writes are short (imports and rosters write in bounded transactions).
+DATABASE_BUSY_TIMEOUT = env.int("DATABASE_BUSY_TIMEOUT", 10)
+DATABASE_STATEMENT_TIMEOUT = env.int("DATABASE_STATEMENT_TIMEOUT", 25)
+DATABASES = {"default": database_config(DATABASE_URL, VAR_DIR, busy_timeout=DATABASE_BUSY_TIMEOUT)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -183,11 +192,18 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
+# A task is acknowledged once it has run, and one whose worker process died is put back in the
+# queue: the broker redelivers it (the tasks are idempotent). With Redis, a task not acknowledged
+# within the visibility timeout (its worker vanished) is delivered again: it must be longer than
+# the longest task, and than any retry's countdown.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", 3600)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request that queues a task must not hang when the broker is down.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 2,
+                                   "visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The group rules run daily for every group; the time is a crontab line ("minute hour day
@@ -271,5 +287,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", 2000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, named here for the sum below
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", max(IMPORT_REQUEST_MAX_BYTES, IMAGE_REQUEST_MAX_BYTES)
                                  + DATA_UPLOAD_MAX_MEMORY_SIZE + 1024 * DATA_UPLOAD_MAX_NUMBER_FILES)
-# Uploads that could not be queued (broker down) or whose worker died are queued again.
-CELERY_BEAT_SCHEDULE["import-runs-resume"] = {"task": "importer.import_runs_resume", "schedule": 300.0}
+# An upload's run writes a heartbeat while it works; a run silent this long is stalled (its
+# worker died): beat looks every minute for them, and for uploads that could not be queued (the
+# broker was down), and queues them again.
+IMPORT_HEARTBEAT_SECONDS = env.int("IMPORT_HEARTBEAT_SECONDS", 15)
+IMPORT_STALLED_SECONDS = env.int("IMPORT_STALLED_SECONDS", 120)
+CELERY_BEAT_SCHEDULE["import-runs-resume"] = {"task": "importer.import_runs_resume", "schedule": 60.0}

@@ -29,8 +29,10 @@ def test_database_config_empty_url_is_sqlite_in_var_with_wal():
     assert config["ENGINE"] == "django.db.backends.sqlite3"
     assert config["NAME"] == "/srv/app/var/db.sqlite3"
     assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
-    assert config["OPTIONS"]["timeout"] == 20
+    assert config["OPTIONS"]["timeout"] == 10
     assert "PRAGMA journal_mode=WAL;" in config["OPTIONS"]["init_command"]
+    assert "PRAGMA busy_timeout=10000;" in config["OPTIONS"]["init_command"]
+    assert database_config("", Path("/srv/app/var"), busy_timeout=3)["OPTIONS"]["timeout"] == 3
 
 
 def test_database_config_bad_url_rejected():

@@ -158,13 +158,13 @@ def test_progress_json_while_running_and_when_finished(cast):
     client = client_for(cast, "admin")
     url = reverse("import_run_progress", args=["prodarch", run.pk])
     assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").json() == {
-        "id": run.pk, "kind": "transcripts", "status": "running", "finished": False, "done": 2, "total": 5,
-        "current": "2018-05-03.md", "queue_error": "", "text": "2 of 5 file(s) done. Now: 2018-05-03.md"}
+        "id": run.pk, "kind": "transcripts", "status": "running", "finished": False, "stalled": False, "done": 2,
+        "total": 5, "current": "2018-05-03.md", "queue_error": "", "text": "2 of 5 file(s) done. Now: 2018-05-03.md"}
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.SUCCEEDED,
                                                 progress={"done": 5, "total": 5, "current": ""})
     assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").json() == {
-        "id": run.pk, "kind": "transcripts", "status": "succeeded", "finished": True, "done": 5, "total": 5,
-        "current": "", "queue_error": "", "text": "Finished: 5 of 5 file(s)."}
+        "id": run.pk, "kind": "transcripts", "status": "succeeded", "finished": True, "stalled": False, "done": 5,
+        "total": 5, "current": "", "queue_error": "", "text": "Finished: 5 of 5 file(s)."}
 
 
 def test_run_page_polls_while_the_run_works(cast):

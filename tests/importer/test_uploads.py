@@ -222,20 +222,23 @@ def test_broker_down_keeps_the_upload_queued_with_the_reason_then_resume_imports
     assert UploadedFile.objects.count() == 0
 
 
-def test_resume_takes_a_run_left_running_by_a_dead_worker():
+def test_resume_takes_a_run_whose_heartbeat_stopped_two_minutes_ago():
     group = make_group(slug="prodarch")
-    stale = (timezone.now() - dt.timedelta(minutes=31)).isoformat()
-    fresh = timezone.now().isoformat()
+    now = timezone.now()
     uploader = make_user("zhou")
-    dead = ImportRun.objects.create(group=group, status=ImportStatus.RUNNING, progress={"at": stale, "total": 1},
-                                    started_by=uploader, options=CONFIRMED)
-    alive = ImportRun.objects.create(group=group, status=ImportStatus.RUNNING, progress={"at": fresh, "total": 1},
-                                     started_by=uploader, options=CONFIRMED)
+    dead = ImportRun.objects.create(group=group, status=ImportStatus.RUNNING, progress={"total": 1},
+                                    started_by=uploader, options=CONFIRMED, heartbeat_at=now - dt.timedelta(seconds=121))
+    alive = ImportRun.objects.create(group=group, status=ImportStatus.RUNNING, progress={"total": 1},
+                                     started_by=uploader, options=CONFIRMED, heartbeat_at=now - dt.timedelta(seconds=100))
     for run in (dead, alive):
         UploadedFile.objects.create(run=run, position=0, name="a.md", size=1, data=talk_day())
+    # A command's run has no heartbeat and no uploaded files: never taken.
+    command = ImportRun.objects.create(group=group, status=ImportStatus.RUNNING)
 
     assert import_runs_resume() == [dead.pk]
-    assert dict(ImportRun.objects.values_list("pk", "status")) == {dead.pk: "succeeded", alive.pk: "running"}
+    assert dict(ImportRun.objects.values_list("pk", "status")) == {
+        dead.pk: "succeeded", alive.pk: "running", command.pk: "running"}
+    assert ImportRun.objects.get(pk=dead.pk).attempts == 1
 
 
 def test_requeue_after_the_import_stopped_imports_the_kept_files(monkeypatch, django_capture_on_commit_callbacks):

@@ -1,5 +1,5 @@
 // The run page while an import works: poll its progress every 1.5 s, show it, and load the
-// page again once the import has finished (the report is rendered by the server).
+// page again once the import has finished (the report is rendered by the server) or stalled.
 (function () {
   "use strict";
   var box = document.getElementById("run-progress");
@@ -15,7 +15,8 @@
     bar.value = data.done;
     bar.textContent = data.done + "/" + data.total;
     text.textContent = data.text;
-    if (data.finished) {
+    // Finished, or stalled since the page was drawn (the page then offers to queue it again).
+    if (data.finished || (data.stalled && !box.hasAttribute("data-stalled"))) {
       window.location.reload();
       return;
     }
