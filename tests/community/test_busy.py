@@ -1,12 +1,13 @@
 """A database busy past its timeout answers 503 with Retry-After (a page, or JSON for the API), never 500.
 
-The database is held for real by a second connection: on SQLite one of the test database's
-shared cache, which makes the others fail at once ("database table is locked"); on PostgreSQL
-one holding a table lock, which the request waits for until its ``lock_timeout``."""
+The database is held for real by a second connection: on SQLite one holding the database's write
+lock, which a request's write waits for until the connection's busy timeout; on PostgreSQL one
+holding a table lock, which the request waits for until its ``lock_timeout``."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import sqlite3
 import time
 
@@ -15,10 +16,11 @@ from django.db import DatabaseError, OperationalError, connection
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from community.busy import is_database_busy
-from tests.factories import make_user
+from tests.factories import make_group, make_person, make_user
 
 
 def touch_session(request):
@@ -52,7 +54,7 @@ def database_held(table: str):
 
 @pytest.fixture
 def short_wait(settings):
-    settings.DATABASE_BUSY_TIMEOUT = 1  # PostgreSQL's lock_timeout for web requests (SQLite's fails at once here)
+    settings.DATABASE_BUSY_TIMEOUT = 1  # PostgreSQL's lock_timeout for web requests (SQLite's is the connection's)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -78,12 +80,14 @@ def test_a_login_the_database_is_too_busy_for_answers_503_with_a_page_in_the_vis
 
 @pytest.mark.django_db(transaction=True)
 def test_an_api_write_the_database_is_too_busy_for_answers_503_in_json(short_wait):
-    user = make_user("zhou")
-    token = Token.objects.create(user=user)
-    with database_held("auth_user"):
+    member = make_person(make_group(slug="prodarch"), "李东衡-关天数据-产品-上海")
+    token = Token.objects.create(user=member.user)
+    day = (timezone.localdate() + dt.timedelta(days=7)).isoformat()
+    # A valid registration, so that the request reaches its write (reads are not held on SQLite).
+    with database_held("shares_share"):
         response = Client(HTTP_AUTHORIZATION=f"Token {token.key}").post(
-            "/api/shares/", {"group": "prodarch", "topic": "风控"}, content_type="application/json",
-            HTTP_ACCEPT_LANGUAGE="en")
+            "/api/shares/", {"group": "prodarch", "topic": "风控", "preferred_days": [day]},
+            content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
     assert (response.status_code, response["Retry-After"], response.json()) == (503, "5", {
         "detail": "The site is busy with a long task (an import, for example) and could not complete your request. "
                   "Try again in a few seconds."})
