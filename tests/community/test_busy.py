@@ -75,7 +75,7 @@ def test_a_login_the_database_is_too_busy_for_answers_503_with_a_page_in_the_vis
     assert f"<h1>{title}</h1>" in html and text in html
     assert 'class="site-header"' in html  # the site's layout
     if connection.vendor == "postgresql":
-        assert 1 <= waited < 5  # it waited for the lock, up to the busy timeout
+        assert waited >= 1  # it waited for the lock, for the busy timeout (then gave up: the 503 above)
 
 
 @pytest.mark.django_db(transaction=True)
