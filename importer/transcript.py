@@ -280,8 +280,9 @@ def _front_matter(lines: list[str], filename: str) -> tuple[dict[str, str], dict
     while start < len(lines) and not lines[start].strip():
         start += 1
     if start >= len(lines) or lines[start].strip() != "---":
+        # A file of blank lines (or none) is named at its last line.
         raise TranscriptError("missing front matter (expected a '---' line)",
-                              line=start + 1, filename=filename)
+                              line=min(start + 1, len(lines)), filename=filename)
     values: dict[str, str] = {}
     numbers: dict[str, int] = {}
     for i in range(start + 1, len(lines)):

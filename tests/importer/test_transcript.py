@@ -84,6 +84,13 @@ def test_parse_transcript_without_front_matter_is_rejected():
     assert str(error.value) == "a.md:1: missing front matter (expected a '---' line)"
 
 
+def test_a_file_of_a_stray_byte_order_mark_is_rejected_at_its_only_line():
+    # Decoding drops one mark; the second is all the file holds: the error names line 1, not 2.
+    with pytest.raises(TranscriptError) as error:
+        parse_transcript(decode_transcript(b"\xef\xbb\xbf\xef\xbb\xbf", filename="a.md"), filename="a.md")
+    assert str(error.value) == "a.md:1: missing front matter (expected a '---' line)"
+
+
 def test_parse_transcript_unclosed_front_matter_is_rejected():
     with pytest.raises(TranscriptError) as error:
         parse_transcript("---\ndate: 2019-04-02\n", filename="a.md")
