@@ -35,6 +35,7 @@ queries, when it loads a group (not per name).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -105,6 +106,10 @@ class IdentityResolver:
     # The run's journal (``importer.journal.RunJournal``): names of earlier runs are kept in it
     # before their counts change. None: nothing is kept (a dry run of the resolver alone).
     journal: object | None = None
+    # Links recorded by evidence (``MemberMerge`` rows), written by ``flush`` in one insert.
+    records: list = field(default_factory=list)
+    # Members merged away in this run -> the member each lives on in.
+    moved: dict[int, int] = field(default_factory=dict)
 
     # Loading -----------------------------------------------------------------
 
@@ -140,6 +145,8 @@ class IdentityResolver:
         self.me_member_id = None
         self.pending = None
         self.other_groups.clear()
+        self.records.clear()
+        self.moved.clear()
         self.refresh()
 
     def _load_decisions(self) -> None:
@@ -261,6 +268,21 @@ class IdentityResolver:
                 return self._linked(next(iter(candidates)), name, "the nickname's personal name")
         return None
 
+    def elsewhere_prefetch(self, names: Iterable[str]) -> None:
+        """Read, in one query, the members that other groups know under these names (evidence for a
+        name new to this group, ``_elsewhere``): a day's mentions and quotes cost one query, not one
+        per name."""
+        wanted = {normalize_name(n) for n in names if parse_nickname(n) is not None}  # as ``_link_by_evidence``
+        wanted = {n for n in wanted if n and n not in self.by_norm and n not in self.other_groups}
+        if not wanted:
+            return
+        found: dict[str, set[int]] = {}
+        for normalized, member_id in (Name.objects.filter(normalized__in=wanted).exclude(group_id=self.group_id)
+                                      .order_by().values_list("normalized", "member_id").distinct()):
+            found.setdefault(normalized, set()).add(member_id)
+        for normalized in wanted:
+            self.other_groups[normalized] = sorted(found.get(normalized, ()))[:2]
+
     def _elsewhere(self, normalized: str) -> list[int]:
         """Members known under this exact name in other groups (looked up once per run)."""
         if normalized not in self.other_groups:
@@ -284,8 +306,77 @@ class IdentityResolver:
     # its chunk's write (``importer.services._RosterResolver``).
 
     def _merge_record(self, member_id: int, name: str, evidence: dict) -> None:
-        """Record that ``name`` was linked to ``member_id`` by evidence."""
-        MemberMerge.objects.create(into_id=member_id, merged_name=name, evidence=evidence)
+        """Record that ``name`` was linked to ``member_id`` by evidence (written with the names, by ``flush``)."""
+        self.records.append(MemberMerge(into_id=member_id, merged_name=name[:200], evidence=evidence))
+
+    def link_name(self, member_id: int, name: str, source: str, seen_at: dt.datetime | None, *, evidence: dict,
+                  present: set[int], times: int = 1) -> str:
+        """Evidence says that ``name`` is a name of member ``member_id`` (a quote of their message, the
+        announcement of the talk they gave). Returns what came of it:
+
+        * ``known``: the name is theirs already (or links to them by the name rules);
+        * ``named``: nobody bore the name: it is theirs now, recorded with the evidence;
+        * ``merged``: another member bore it: the two are merged, with the evidence;
+        * ``suggested``: a link kept for an admin instead: the name is weak (``王``, ``Daniel``: several
+          people may bear it), or both members posted in this day under their own names (two people
+          the record shows side by side: the evidence is more likely wrong than they are one), or
+          a member is out of the uploader's reach (``OUT_OF_REACH``);
+        * ``refused``: an admin decided otherwise (the two were split or their link rejected, or the
+          name was split off this member), or the name is weak and nobody bears it.
+
+        ``present``: the members who posted in the day the evidence comes from. ``times``: the
+        sightings the evidence counts for the name (0: counted by the caller)."""
+        normalized = normalize_name(name)
+        if not normalized or normalized == ME:
+            return "refused"
+        evidence = {**evidence, "name": name, "group": self.group_id}
+        other = self.by_norm.get(normalized)
+        if other is None:
+            self.blocked = []
+            other = self._link_by_evidence(name, normalized)
+            for beyond, _why in self.blocked:
+                # The name points at a member out of reach too (the same nickname in another group).
+                self.suggest_out_of_reach(member_id, beyond, evidence)
+        if other == member_id:
+            self.see(member_id, name, normalized, source, seen_at, times=times)
+            return "known"
+        if normalized in self.split_off_from(member_id) or (other is not None and self.kept_apart(member_id, other)):
+            return "refused"
+        weak = is_weak_name(normalized)
+        if other is None:
+            if weak:
+                return "refused"
+            if self.out_of_reach(member_id):
+                # The name gets a member of its own, and the link is kept for someone who runs both.
+                other = self._create_member(name)
+                self.see(other, name, normalized, source, seen_at, times=times)
+                self.suggest_out_of_reach(other, member_id, evidence)
+                return "suggested"
+            self._merge_record(member_id, name, evidence)
+            self.stats.members_merged += 1
+            self.see(member_id, name, normalized, source, seen_at, times=times)
+            return "named"
+        why_not = ""
+        if weak:
+            why_not = "a weak name borne by another member"
+        elif member_id in present and other in present:
+            why_not = "both members posted in the day under their own names"
+        if why_not:
+            if self._link_suggest(member_id, other, {**evidence, "why_not_merged": why_not}):
+                self.stats.suggestions += 1
+            return "suggested"
+        if self.limited() and members_out_of_reach(user=self.user, member_ids=[member_id, other]):
+            # Asked of the database now, not of the run's first reading: a merge moves logins and roles.
+            self.suggest_out_of_reach(member_id, other, evidence)
+            return "suggested"
+        self.flush()  # the names in memory must be rows before they move
+        member_merge(into=Member.objects.get(pk=member_id), other=Member.objects.get(pk=other), evidence=evidence)
+        if self.me_member_id == other:
+            self.me_member_id = member_id
+        self.stats.members_merged += 1
+        self._absorb(member_id, other)
+        self.see(member_id, name, normalized, source, seen_at, times=times)
+        return "merged"
 
     def _link_suggest(self, member_id: int, other: int, evidence: dict) -> bool:
         """Keep a suggested link between two members; True when one was created."""
@@ -375,6 +466,10 @@ class IdentityResolver:
     def _absorb(self, into: int, other: int) -> None:
         """Mirror in memory what ``member_merge`` did in the database: ``other``'s names are
         ``into``'s now (a name both had is one row with both histories)."""
+        self.moved[other] = into
+        for gone, kept in list(self.moved.items()):
+            if kept == other:
+                self.moved[gone] = into
         for key in [key for key in self.names if key[0] == other]:
             seen = self.names.pop(key)
             mine = self.names.get((into, key[1], key[2]))
@@ -431,6 +526,9 @@ class IdentityResolver:
         (once per run: names this run created are never kept)."""
         new = [s for s in self.names.values() if s.dirty and s.pk is None]
         old = [s for s in self.names.values() if s.dirty and s.pk is not None]
+        if self.records:
+            MemberMerge.objects.bulk_create(self.records)
+            self.records.clear()
         journal = self.journal
         if journal is not None:
             theirs = [s.pk for s in old if s.run != self.import_run and not journal.is_kept(Name, s.pk)]

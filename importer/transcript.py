@@ -34,8 +34,13 @@ class TranscriptError(ValueError):
 
 @dataclass(frozen=True)
 class Quote:
+    """A WeChat reply's quote: ``name`` sent ``text``. When the quoted message was itself a reply
+    (``「A：「B：…」 - - - text」 - - - reply``), ``text`` is that message's own text (its reply part)
+    and ``inner`` the quote it carried."""
+
     name: str
     text: str
+    inner: Quote | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,10 @@ _FAST_MESSAGE = re.compile(
 )
 _BLANKS = re.compile(r"(?:[ \t]*\n)*")
 _STICKER = re.compile(r"(?:\[[\u4e00-\u9fffA-Za-z]{1,8}\]\s*)+$")
-_QUOTE = re.compile(r"「([^：」]{1,80})：(.*?)」\s*(?:-\s*){3,}(.*)$")
+# A quote: 「NAME：TEXT」 then a line of dashes and the reply. The colon may be full-width or ASCII,
+# blanks may pad the name and the text, and TEXT may itself be a quote (a reply quoted).
+_QUOTE_HEAD = re.compile(r"「\s*([^：:「」\n]{1,80}?)\s*[：:]")
+_QUOTE_END = re.compile(r"」\s*(?:-\s*){3,}")
 _ACCOUNT_ID = re.compile(r"(wxid_[A-Za-z0-9_-]{4,}|[A-Za-z][A-Za-z0-9_-]{3,30}):$")
 _HAS_DIGIT = re.compile(r"\d")
 # A mention ends at the '?' the export left of WeChat's special space, at a space,
@@ -243,10 +251,9 @@ def _classify(content: str) -> tuple[str, str, str, tuple[str, ...], Quote | Non
         if _STICKER.match(content):
             return "sticker", content, "", (), None, ""
     elif first == "「":
-        m = _QUOTE.match(content)
-        if m:
-            quote = Quote(unescape(m.group(1).strip()), unescape(m.group(2).strip()))
-            reply = m.group(3).strip()
+        found = _quote(content)
+        if found:
+            quote, reply = found
             if not reply:
                 return "text", "", "", (), quote, ""
             kind, text, url, mentions, _, account = _classify(reply)
@@ -266,6 +273,35 @@ def _classify(content: str) -> tuple[str, str, str, tuple[str, ...], Quote | Non
     text = unescape(content) if "&" in content else content
     mentions = _mentions(text) if "@" in text else ()
     return "text", text, "", mentions, None, ""
+
+
+def _quote(content: str) -> tuple[Quote, str] | None:
+    """(quote, reply) of a reply message ``「NAME：TEXT」 - - - reply``, or None.
+
+    The quote ends at the first ``」`` followed by dashes where the brackets opened since its
+    ``「`` are closed (a nested quote's own end is inside it); without such a point, at the first
+    ``」`` followed by dashes."""
+    head = _QUOTE_HEAD.match(content)
+    if head is None:
+        return None
+    start = head.end()
+    chosen = None
+    for end in _QUOTE_END.finditer(content, start):
+        inside = content[start:end.start()]
+        if inside.count("「") == inside.count("」"):
+            chosen = end
+            break
+        if chosen is None:
+            chosen = end
+    if chosen is None:
+        return None
+    text = content[start:chosen.start()].strip()
+    name = unescape(head.group(1).strip())
+    reply = content[chosen.end():].strip()
+    inner = _quote(text) if text.startswith("「") else None
+    if inner is not None:
+        return Quote(name, unescape(inner[1]), inner[0]), reply
+    return Quote(name, unescape(text)), reply
 
 
 def _strip_quotes(value: str) -> str:
