@@ -190,6 +190,13 @@ _STICKER = re.compile(r"(?:\[[\u4e00-\u9fffA-Za-z]{1,8}\]\s*)+$")
 # blanks may pad the name and the text, and TEXT may itself be a quote (a reply quoted).
 _QUOTE_HEAD = re.compile(r"「\s*([^：:「」\n]{1,80}?)\s*[：:]")
 _QUOTE_END = re.compile(r"」\s*(?:-\s*){3,}")
+# Today's export tools write the quote inside the reply's text (EXPORT_FORMATS.md): WeFlow
+# "reply[引用 NAME：TEXT]", MemoTrace "reply\n引用：NAME: TEXT". (Their JSON carries it as the fields
+# quotedSender and quotedContent: ``Quote(quotedSender, quotedContent)``.)
+_QUOTE_BRACKET = re.compile(r"(.*?)\s*\[引用\s*([^：:\[\]\n]{1,80}?)\s*[：:]\s*(.*)\]\s*$", re.DOTALL)
+_QUOTE_LINE = re.compile(r"(.*?)\s*\n\s*引用\s*[：:]\s*([^：:\n]{1,80}?)\s*[：:]\s*(.*)$", re.DOTALL)
+# The same quote with its corner brackets lost by the export as "?": "? NAME: TEXT ? - - - - reply".
+_QUOTE_LOST = re.compile(r"\?\s*([^：:?「」\n]{1,80}?)\s*[：:]\s*(.*?)\s*\?\s*(?:-\s*){3,}(.*)$")
 _ACCOUNT_ID = re.compile(r"(wxid_[A-Za-z0-9_-]{4,}|[A-Za-z][A-Za-z0-9_-]{3,30}):$")
 _HAS_DIGIT = re.compile(r"\d")
 # A mention ends at the '?' the export left of WeChat's special space, at a space,
@@ -258,6 +265,15 @@ def _classify(content: str) -> tuple[str, str, str, tuple[str, ...], Quote | Non
                 return "text", "", "", (), quote, ""
             kind, text, url, mentions, _, account = _classify(reply)
             return kind, text, url, mentions, quote, account
+    elif first == "?":
+        m = _QUOTE_LOST.match(content)
+        if m:
+            quote = Quote(unescape(m.group(1).strip()), unescape(m.group(2).strip()))
+            reply = m.group(3).strip()
+            if not reply:
+                return "text", "", "", (), quote, ""
+            kind, text, url, mentions, _, account = _classify(reply)
+            return kind, text, url, mentions, quote, account
     last = content[-1]
     if last == ":":
         m = _ACCOUNT_ID.match(content)
@@ -271,8 +287,24 @@ def _classify(content: str) -> tuple[str, str, str, tuple[str, ...], Quote | Non
         if m:
             return "file", unescape(m.group(1).strip()), "", (), None, ""
     text = unescape(content) if "&" in content else content
+    quote = None
+    if "引用" in text:
+        found = quote_in_text(text)
+        if found is not None:
+            quote, text = found
     mentions = _mentions(text) if "@" in text else ()
-    return "text", text, "", mentions, None, ""
+    return "text", text, "", mentions, quote, ""
+
+
+def quote_in_text(text: str) -> tuple[Quote, str] | None:
+    """(quote, reply) of a reply whose text carries its quote as today's export tools write it:
+    ``reply[引用 NAME：TEXT]`` (WeFlow) or ``reply`` then a line ``引用：NAME: TEXT`` (MemoTrace)."""
+    m = _QUOTE_BRACKET.match(text) if "[引用" in text else None
+    if m is None and "\n" in text:
+        m = _QUOTE_LINE.match(text)
+    if m is None or not m.group(2).strip():
+        return None
+    return Quote(m.group(2).strip(), m.group(3).strip()), m.group(1).strip()
 
 
 def _quote(content: str) -> tuple[Quote, str] | None:

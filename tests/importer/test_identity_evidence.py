@@ -60,6 +60,17 @@ def test_a_quote_names_the_sender_of_the_quoted_message(quote):
     assert Name.objects.get(normalized=normalize_name(QUOTED)).source == NameSource.QUOTE
 
 
+@pytest.mark.parametrize("reply", [
+    f"? {QUOTED}: {TEXT} ?{DASHES}明白了",          # the corner brackets lost by the export as "?"
+    f"明白了[引用 {QUOTED}：{TEXT}]",                # as WeFlow writes a quote into the text
+])
+def test_other_quote_forms_name_the_sender_too(reply):
+    run(("1.md", transcript("2024-03-04", [("10:00:00", SENDER, TEXT), ("11:00:00", "宋青", reply)])))
+
+    assert owner_of(QUOTED) == owner_of(SENDER) == sender_of(TEXT)
+    assert Message.objects.filter(text="明白了").count() == 1
+
+
 def test_emoji_the_export_lost_as_question_marks_do_not_hide_the_quoted_message():
     run(("1.md", quote_day("2024-03-04", f"「{QUOTED}：对账终于平了??明天见」",
                            before=[("10:00:00", SENDER, "对账终于平了[庆祝]明天见"), ("10:30:00", "宋青", "恭喜")])))
