@@ -572,8 +572,10 @@ class IdentityResolver:
             seen.pk = ids.get((seen.member_id, seen.normalized, seen.source))
 
     def group_nicknames(self) -> dict[int, str]:
-        """For each member: the latest name others used for them (roster, mention, quote), else their latest header name."""
-        return self._latest({NameSource.ROSTER: 3, NameSource.MENTION: 2, NameSource.QUOTE: 2, NameSource.HEADER: 1})
+        """For each member: the latest name others used for them (roster, mention, quote, announcement), else their
+        latest header name."""
+        return self._latest({NameSource.ROSTER: 3, NameSource.MENTION: 2, NameSource.QUOTE: 2, NameSource.ANNOUNCEMENT: 2,
+                             NameSource.HEADER: 1})
 
     def display_names(self) -> dict[int, str]:
         """For each member: the latest name they posted under (how they present themselves)."""

@@ -26,6 +26,7 @@ import datetime as dt
 import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 # A quote is of a message sent at most this long before it (WeChat lets one reply to older
 # messages, but the groups reply within days).
@@ -82,16 +83,16 @@ class Wanted:
     text: str
     moment: dt.datetime
 
-    @property
+    @cached_property
     def media(self) -> bool:
         return _MEDIA.fullmatch(self.text.strip()) is not None
 
-    @property
+    @cached_property
     def url(self) -> str:
         m = _URL.search(self.text)
         return m.group(0) if m else ""
 
-    @property
+    @cached_property
     def letters(self) -> str:
         return letters(_LINK.sub("", self.text))
 

@@ -506,7 +506,7 @@ def _announced_names_link(resolver: IdentityResolver, union: _Union) -> None:
     who gave the announced talk (the detector's speaker: the sender of the run that fits the
     announcement), recorded with its evidence by ``IdentityResolver.link_name``. Only talks given
     (a share announced but not given has no speaker) and found for an announcement (not for a
-    host's invitation)."""
+    host's invitation), and not when the run is the announcer's own."""
     changed = False
     present = {s for s in union.senders if s is not None}
     for talk in union.talks:
@@ -515,6 +515,10 @@ def _announced_names_link(resolver: IdentityResolver, union: _Union) -> None:
             continue
         speaker = union.senders[talk.start_index]
         if speaker is None or normalize_name(talk.speaker_mention) == normalize_name(talk.speaker):
+            continue
+        if talk.host and normalize_name(talk.host) == normalize_name(talk.speaker):
+            # The announcer's own run (a document they posted for the speaker, words on their behalf):
+            # no evidence that the announced name is theirs.
             continue
         announced_at = union.moments[talk.announcement_index]
         resolver.link_name(speaker, talk.speaker_mention, NameSource.ANNOUNCEMENT, announced_at, present=present,

@@ -288,6 +288,16 @@ def test_a_talk_announced_but_not_given_names_nobody():
     assert not MemberMerge.objects.exists()
 
 
+def test_the_announcers_own_run_names_nobody():
+    """The host announced someone and presented in their place: the talk is the host's run, and the
+    announced name is not the host's."""
+    run(("1.md", announced_day("吴凌-化交-开发-上海", "管理员甲")))
+
+    assert Share.objects.get().speaker.display_name == "管理员甲"
+    assert owner_of("吴凌-化交-开发-上海") is None
+    assert not NameLink.objects.exists()
+
+
 def test_a_split_keeps_an_announced_name_apart():
     run(("1.md", announced_day("吴凌-化交-开发-上海", "willing")))
     member = Member.objects.get(pk=owner_of("willing"))
