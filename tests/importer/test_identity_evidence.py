@@ -5,13 +5,17 @@ decisions."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from community.models import Group, Member, MemberMerge, Message, Name, NameLink, NameSource
 from community.names import normalize_name
 from community.services import OUT_OF_REACH, member_split
+from importer import services
+from importer.generator import write_corpus
 from shares.models import Share
 from tests.factories import at, make_group, make_member, make_membership, make_person, make_user
 
@@ -220,6 +224,36 @@ def test_quotes_of_stored_days_cost_one_query_whatever_their_number():
         return len(captured)
 
     assert queries(1) == queries(5)
+
+
+class _Undone(Exception):
+    pass
+
+
+def test_generated_days_cost_the_same_queries_with_quotes_as_evidence(tmp_path, monkeypatch):
+    """The first import of corpus-like generated days (quotes of recent messages, with both colons):
+    quotes as evidence cost no query of their own, file after file."""
+    paths = write_corpus(tmp_path, seed=3, days=4, messages_per_day=400, start=dt.date(2024, 1, 8))
+
+    def queries() -> list[int]:
+        counts = []
+        for path in paths:
+            with CaptureQueriesContext(connection) as captured:
+                assert run((path.name, path.read_bytes())).ok
+            counts.append(len(captured))
+        return counts
+
+    try:
+        with transaction.atomic(), monkeypatch.context() as patched:
+            patched.setattr(services, "_quotes_link", lambda *args: False)
+            without = queries()
+            raise _Undone  # the same empty database for the import with quotes as evidence
+    except _Undone:
+        pass
+    with_quotes = queries()
+
+    assert MemberMerge.objects.filter(evidence__rule="a quote of their message").count() > 0
+    assert with_quotes == without
 
 
 # --- the announced name ---
