@@ -241,7 +241,8 @@ class IdentityResolver:
         self.see(member_id, name, normalized, source, seen_at, last=last, times=times)
         return member_id
 
-    def _link_by_evidence(self, name: str, normalized: str) -> int | None:
+    def _link_by_evidence(self, name: str, normalized: str, *, record: bool = True) -> int | None:
+        """The member the name rules tie ``name`` to (recorded as a link when ``record``), or None."""
         core = name_core(name)
         if core and core != normalized and not is_weak_name(core):
             # A longer nickname (``鸽子-支付产品-上海``, ``唐帆—翼支付-云南``).
@@ -250,22 +251,22 @@ class IdentityResolver:
                 # A renamed nickname keeping the person's name and company.
                 same = self.company_keys.get((core, normalize_name(parts.company)), set())
                 if len(same) == 1:
-                    return self._linked(next(iter(same)), name, "same name and company as an earlier nickname")
+                    return self._linked(next(iter(same)), name, "same name and company as an earlier nickname", record)
             # The bare header name that is this nickname's personal name, when no other
             # member of the group has a nickname with that personal name.
             bare = self.by_norm.get(core)
             if bare is not None and not (self.by_core.get(core, set()) - {bare}):
-                return self._linked(bare, name, "bare name equals the nickname's personal name")
+                return self._linked(bare, name, "bare name equals the nickname's personal name", record)
             if parts is not None:
                 others = self._elsewhere(normalized)
                 if len(others) == 1:
-                    return self._linked(others[0], name, "the same well-formed nickname in another group")
+                    return self._linked(others[0], name, "the same well-formed nickname in another group", record)
             return None
         if core == normalized and not is_weak_name(normalized):
             # A bare name: the one longer nickname of this group whose personal name it is.
             candidates = self.by_core.get(normalized, set())
             if len(candidates) == 1:
-                return self._linked(next(iter(candidates)), name, "the nickname's personal name")
+                return self._linked(next(iter(candidates)), name, "the nickname's personal name", record)
         return None
 
     def elsewhere_prefetch(self, names: Iterable[str]) -> None:
@@ -292,14 +293,15 @@ class IdentityResolver:
             )
         return self.other_groups[normalized]
 
-    def _linked(self, member_id: int, name: str, why: str) -> int | None:
+    def _linked(self, member_id: int, name: str, why: str, record: bool = True) -> int | None:
         if normalize_name(name) in self.split_off_from(member_id):
             return None  # an admin split this name off that member: the evidence does not count
         if self.out_of_reach(member_id):
             self.blocked.append((member_id, why))  # a member of its own, and a suggestion
             return None
-        self._merge_record(member_id, name, {"rule": why, "name": name, "group": self.group_id})
-        self.stats.members_merged += 1
+        if record:
+            self._merge_record(member_id, name, {"rule": why, "name": name, "group": self.group_id})
+            self.stats.members_merged += 1
         return member_id
 
     # What the resolver writes while it resolves, as methods: the roster's resolver defers them to
@@ -332,11 +334,15 @@ class IdentityResolver:
         evidence = {**evidence, "name": name, "group": self.group_id}
         other = self.by_norm.get(normalized)
         if other is None:
+            # A name new to the group: whom the name rules would tie it to (not recorded: this
+            # evidence decides, and is recorded below).
             self.blocked = []
-            other = self._link_by_evidence(name, normalized)
+            other = self._link_by_evidence(name, normalized, record=False)
             for beyond, _why in self.blocked:
                 # The name points at a member out of reach too (the same nickname in another group).
                 self.suggest_out_of_reach(member_id, beyond, evidence)
+            if other == member_id:
+                self._link_by_evidence(name, normalized)  # the name rules agree: recorded as they link it
         if other == member_id:
             self.see(member_id, name, normalized, source, seen_at, times=times)
             return "known"
