@@ -10,7 +10,11 @@ transcript or roster shows, which member it belongs to — on evidence only:
 * a renamed nickname that keeps the person's name and company
   (``程琳Wa-杉德支付-产品-上海`` / ``程琳-杉德支付-PM``);
 * the same well-formed nickname (name, company and role) in another group;
-* ``我`` as the member who exported the files.
+* ``我`` as the member who exported the files;
+* a quote: its name is a name of whoever sent the quoted message (``importer.quotes``), and an
+  announcement: the name it @mentioned is a name of the member who gave the announced talk — both
+  through ``link_name``, which merges only when nothing contradicts (a weak name, or both members
+  posting in that day under their own names, make a suggestion instead).
 
 Weak names (``王``, ``Daniel``) never merge on their own: a candidate link too weak to
 merge is kept as a ``NameLink`` suggestion. Every automatic link is recorded with its
