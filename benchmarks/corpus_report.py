@@ -8,17 +8,20 @@ Measured per group:
   (strict), or one the day before or after (±1). The write-ups left out are listed with why.
 * **topics**: the share's topic shares at least two character pairs with the title's topic.
 * **announced talks**: announcements of the standard form (``今天请到…@NAME…分享…主题…``), found by
-  the regular expression below — written here, independent of the detector — with the last
-  one of a day for a name counting; an announced talk is found with the right speaker when a
-  share of that day in that group has a speaker who bears the announced name (one of the
-  member's names is it).
+  ``importer.evaluation.STANDARD_ANNOUNCEMENT`` (``standard_announcements``: the one regular
+  expression of the evaluation, independent of the detector), with the last one of a day for a
+  name counting; an announced talk is found with the right speaker when a share of that day in
+  that group has a speaker who bears the announced name (one of the member's names is it).
 * **sign-ins** per share.
 * **shares on days without a write-up**, listed to be read one by one.
-* **quote pairs**: a quote ``「NAME：TEXT」`` says that NAME is a name of whoever sent TEXT. The
-  quoted message is the latest message of the group, up to ``QUOTE_LOOKBACK_DAYS`` before,
-  whose text holds the quote's (or the quote holds its, when cut), compared on letters and
-  digits only. A pair is a distinct (group, quoted NAME, header name of the quoted message)
-  where the two names differ; it is linked when one member bears both names.
+* **quote pairs**: a quote ``「NAME：TEXT」`` (full-width or ASCII colon; a quote of a quote counts
+  twice) says that NAME is a name of whoever sent TEXT. The quoted message is the latest message
+  of the group, up to ``QUOTE_LOOKBACK_DAYS`` before, whose text holds the quote's (or the quote
+  holds its, when cut), compared on letters and digits only (whitespace, emoji codes and the
+  export's ``?`` for lost emoji do not count); for ``[图片]`` the latest image, for a link its
+  title or URL. A pair is a distinct (group, quoted NAME, header name of the quoted message)
+  where the two names differ (``我`` is no name); it is linked when one member bears both names
+  (a suggestion does not count). Written here, apart from the importer's ``importer.quotes``.
 * **wrong merges**: distinct (group, sender, @mentioned name) pairs whose two names are both
   known names of the group, differ, and are borne by one member (people rarely @ themselves).
 """
@@ -32,26 +35,26 @@ from pathlib import Path
 
 from community.models import Group, Name
 from community.names import normalize_name
-from importer.evaluation import day_text, gold_talks, read_write_ups
+from importer.evaluation import day_text, gold_talks, read_write_ups, standard_announcements
+from importer.identity import ME
 from importer.transcript import read_transcript
 from shares.models import Share
 
+# A quote is of a message sent at most this many days before it (the issue's week).
 QUOTE_LOOKBACK_DAYS = 7
+# A quote's text is looked for when it has at least this many letters or digits (fewer match anything);
+# a quote of an image (``[图片]``) is of the latest image sent before it.
 QUOTE_MIN_LETTERS = 4
-# The standard announcement, as admins wrote it from late 2017 (TRANSCRIPT_FORMAT.md): "今天请到一位朋友，
-# @SPEAKER 给大家做分享，主题是 “TOPIC” 开始时间为【19:30】". Names end at the export's "?" or a blank.
-ANNOUNCEMENT = re.compile(
-    r"请到.{0,12}?@(?P<name>[^@?？\s][^@?？]{0,40}?)[?？\s]*(?:给|为)大家(?:做)?(?:一个|个)?分享.{0,8}?主题"
-    r"(?:是|为)?\s*[：:]?\s*[“\"「『《]?(?P<topic>[^”\"」』》]{1,80}?)[”\"」』》]?\s*[，,。；;]?\s*开始时间"
-    r"(?:为|是)?\s*[【\[（(]?\s*(?P<start>\d{1,2}[:：]\d{2})"
-)
-# How admins address the speaker after the name ("@张三 童鞋 给大家做分享"): not part of the name.
-HONORIFIC = re.compile(r"[\s?？]*(?:童鞋|童靴|同学|老师|大神|兄)$")
 _LETTERS = re.compile(r"[\W_]+")
+_EMOJI_CODE = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,8}\]")
+_IMAGE_QUOTE = re.compile(r"\s*\[(?:图片|动画表情|表情|视频)\]\s*")
+_LINK_QUOTE = re.compile(r"\[链接\]\s*")
 
 
 def _letters(text: str) -> str:
-    return _LETTERS.sub("", text).casefold()
+    """Letters and digits only: whitespace, punctuation, WeChat's emoji codes and the export's ``?`` for
+    lost emoji are not compared."""
+    return _LETTERS.sub("", _EMOJI_CODE.sub("", text)).casefold()
 
 
 def _bigrams(text: str) -> set[str]:
@@ -134,14 +137,11 @@ def _announced(slug: str, transcripts, shares, names: dict[str, set[int]]) -> di
     has a speaker who bears the announced name."""
     announced: dict[tuple[dt.date, str], dict] = {}
     for transcript in transcripts:
-        for message in transcript.messages:
-            m = ANNOUNCEMENT.search(message.text) if message.kind == "text" else None
-            if m:
-                name = HONORIFIC.sub("", m.group("name").strip())
-                announced[transcript.day, normalize_name(name)] = {
-                    "day": transcript.day.isoformat(), "name": name, "topic": m.group("topic").strip(),
-                    "start": m.group("start").replace("：", ":"), "announced_by": message.sender,
-                }
+        for index, name, topic, start in standard_announcements(transcript.messages):
+            announced[transcript.day, normalize_name(name)] = {
+                "day": transcript.day.isoformat(), "name": name, "topic": topic,
+                "start": start.strftime("%H:%M"), "announced_by": transcript.messages[index].sender,
+            }
     right, wrong = 0, []
     for (day, normalized), item in sorted(announced.items()):
         bearers = names.get(normalized, set())
@@ -153,33 +153,51 @@ def _announced(slug: str, transcripts, shares, names: dict[str, set[int]]) -> di
     return {"count": len(announced), "right_speaker": right, "not_right": wrong}
 
 
+def _quoted_sender(quote, moment: dt.datetime, history) -> str | None:
+    """The header name of the message ``quote`` quotes: the latest message of the group in the
+    ``QUOTE_LOOKBACK_DAYS`` before whose text holds the quote's (cut short, or with whitespace or
+    emoji lost) or that the quote holds; for a quote of an image, the latest image; of a link, the
+    latest link with its title or URL."""
+    limit = moment - dt.timedelta(days=QUOTE_LOOKBACK_DAYS)
+    image = _IMAGE_QUOTE.fullmatch(quote.text) is not None
+    text = _LINK_QUOTE.sub("", quote.text).strip()
+    quoted = _letters(text)
+    if not image and len(quoted) < QUOTE_MIN_LETTERS:
+        return None
+    for when, who, kind, letters, url in reversed(history):
+        if when < limit:
+            break
+        if image:
+            if kind == "image":
+                return who
+        elif (url and text.startswith(url)) or (len(letters) >= QUOTE_MIN_LETTERS and (
+                quoted in letters or letters in quoted or letters.startswith(quoted[:20]))):
+            return who
+    return None
+
+
 def _quote_pairs(transcripts, names: dict[str, set[int]]) -> dict:
-    history: list[tuple[dt.datetime, str, str]] = []  # (moment, sender, letters of the text)
+    """Distinct (quoted name, header name of the quoted message) pairs whose names differ, and which
+    of them one member bears. A quote of a quote counts both. ``我`` is not a name: WeChat shows it
+    in the quote of the replier's own message."""
+    history: list[tuple[dt.datetime, str, str, str, str]] = []  # (moment, sender, kind, letters, url)
     pairs: dict[tuple[str, str], dict] = {}
     unfound = 0
     for transcript in transcripts:
         for message in transcript.messages:
             moment = dt.datetime.combine(transcript.day, message.time)
             quote = message.quote
-            if quote is not None and quote.name.strip():
-                quoted = _letters(quote.text)
-                sender = None
-                if len(quoted) >= QUOTE_MIN_LETTERS:
-                    limit = moment - dt.timedelta(days=QUOTE_LOOKBACK_DAYS)
-                    for when, who, text in reversed(history):
-                        if when < limit:
-                            break
-                        if len(text) >= QUOTE_MIN_LETTERS and (quoted in text or text in quoted
-                                                              or text.startswith(quoted[:20])):
-                            sender = who
-                            break
-                if sender is None:
-                    unfound += 1
-                elif normalize_name(quote.name) != normalize_name(sender):
-                    key = (normalize_name(quote.name), sender)
-                    pairs.setdefault(key, {"quoted_name": quote.name.strip(), "sender": sender,
-                                           "day": transcript.day.isoformat()})
-            history.append((moment, message.sender, _letters(message.text)))
+            while quote is not None:
+                if quote.name.strip() and normalize_name(quote.name) != normalize_name(ME):
+                    sender = _quoted_sender(quote, moment, history)
+                    if sender is None:
+                        unfound += 1
+                    elif normalize_name(quote.name) != normalize_name(sender):
+                        key = (normalize_name(quote.name), sender)
+                        pairs.setdefault(key, {"quoted_name": quote.name.strip(), "sender": sender,
+                                               "day": transcript.day.isoformat()})
+                quote = quote.inner
+            history.append((moment, message.sender, message.kind, _letters(message.text), message.url))
     linked = []
     for (quoted_name, sender), item in pairs.items():
         if names.get(quoted_name, set()) & names.get(normalize_name(sender), set()):

@@ -222,6 +222,7 @@ class NameSource(models.TextChoices):
     QUOTE = "quote", _("quote")
     ROSTER = "roster", _("roster")
     MERGED_EXPORT = "merged_export", _("merged export")
+    ANNOUNCEMENT = "announcement", _("announcement of a talk")
     MANUAL = "manual", _("manual")
 
 

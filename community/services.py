@@ -280,7 +280,8 @@ def is_strong_name(name: str) -> bool:
 REASON_MAX_LENGTH = 200  # MemberMerge.reason
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 # Where a name was seen, as evidence of what others call a member in a group (as the importer ranks them).
-_NICKNAME_RANK = {NameSource.ROSTER: 3, NameSource.MENTION: 2, NameSource.QUOTE: 2, NameSource.HEADER: 1}
+_NICKNAME_RANK = {NameSource.ROSTER: 3, NameSource.MENTION: 2, NameSource.QUOTE: 2, NameSource.ANNOUNCEMENT: 2,
+                  NameSource.HEADER: 1}
 
 
 def member_rows_count(member_ids: Iterable[int]) -> dict[int, dict[str, int]]:

@@ -10,7 +10,11 @@ transcript or roster shows, which member it belongs to — on evidence only:
 * a renamed nickname that keeps the person's name and company
   (``程琳Wa-杉德支付-产品-上海`` / ``程琳-杉德支付-PM``);
 * the same well-formed nickname (name, company and role) in another group;
-* ``我`` as the member who exported the files.
+* ``我`` as the member who exported the files;
+* a quote: its name is a name of whoever sent the quoted message (``importer.quotes``), and an
+  announcement: the name it @mentioned is a name of the member who gave the announced talk — both
+  through ``link_name``, which merges only when nothing contradicts (a weak name, or both members
+  posting in that day under their own names, make a suggestion instead).
 
 Weak names (``王``, ``Daniel``) never merge on their own: a candidate link too weak to
 merge is kept as a ``NameLink`` suggestion. Every automatic link is recorded with its
@@ -35,6 +39,7 @@ queries, when it loads a group (not per name).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -105,6 +110,10 @@ class IdentityResolver:
     # The run's journal (``importer.journal.RunJournal``): names of earlier runs are kept in it
     # before their counts change. None: nothing is kept (a dry run of the resolver alone).
     journal: object | None = None
+    # Links recorded by evidence (``MemberMerge`` rows), written by ``flush`` in one insert.
+    records: list = field(default_factory=list)
+    # Members merged away in this run -> the member each lives on in.
+    moved: dict[int, int] = field(default_factory=dict)
 
     # Loading -----------------------------------------------------------------
 
@@ -140,6 +149,8 @@ class IdentityResolver:
         self.me_member_id = None
         self.pending = None
         self.other_groups.clear()
+        self.records.clear()
+        self.moved.clear()
         self.refresh()
 
     def _load_decisions(self) -> None:
@@ -234,7 +245,8 @@ class IdentityResolver:
         self.see(member_id, name, normalized, source, seen_at, last=last, times=times)
         return member_id
 
-    def _link_by_evidence(self, name: str, normalized: str) -> int | None:
+    def _link_by_evidence(self, name: str, normalized: str, *, record: bool = True) -> int | None:
+        """The member the name rules tie ``name`` to (recorded as a link when ``record``), or None."""
         core = name_core(name)
         if core and core != normalized and not is_weak_name(core):
             # A longer nickname (``鸽子-支付产品-上海``, ``唐帆—翼支付-云南``).
@@ -243,23 +255,38 @@ class IdentityResolver:
                 # A renamed nickname keeping the person's name and company.
                 same = self.company_keys.get((core, normalize_name(parts.company)), set())
                 if len(same) == 1:
-                    return self._linked(next(iter(same)), name, "same name and company as an earlier nickname")
+                    return self._linked(next(iter(same)), name, "same name and company as an earlier nickname", record)
             # The bare header name that is this nickname's personal name, when no other
             # member of the group has a nickname with that personal name.
             bare = self.by_norm.get(core)
             if bare is not None and not (self.by_core.get(core, set()) - {bare}):
-                return self._linked(bare, name, "bare name equals the nickname's personal name")
+                return self._linked(bare, name, "bare name equals the nickname's personal name", record)
             if parts is not None:
                 others = self._elsewhere(normalized)
                 if len(others) == 1:
-                    return self._linked(others[0], name, "the same well-formed nickname in another group")
+                    return self._linked(others[0], name, "the same well-formed nickname in another group", record)
             return None
         if core == normalized and not is_weak_name(normalized):
             # A bare name: the one longer nickname of this group whose personal name it is.
             candidates = self.by_core.get(normalized, set())
             if len(candidates) == 1:
-                return self._linked(next(iter(candidates)), name, "the nickname's personal name")
+                return self._linked(next(iter(candidates)), name, "the nickname's personal name", record)
         return None
+
+    def elsewhere_prefetch(self, names: Iterable[str]) -> None:
+        """Read, in one query, the members that other groups know under these names (evidence for a
+        name new to this group, ``_elsewhere``): a day's mentions and quotes cost one query, not one
+        per name."""
+        wanted = {normalize_name(n) for n in names if parse_nickname(n) is not None}  # as ``_link_by_evidence``
+        wanted = {n for n in wanted if n and n not in self.by_norm and n not in self.other_groups}
+        if not wanted:
+            return
+        found: dict[str, set[int]] = {}
+        for normalized, member_id in (Name.objects.filter(normalized__in=wanted).exclude(group_id=self.group_id)
+                                      .order_by().values_list("normalized", "member_id").distinct()):
+            found.setdefault(normalized, set()).add(member_id)
+        for normalized in wanted:
+            self.other_groups[normalized] = sorted(found.get(normalized, ()))[:2]
 
     def _elsewhere(self, normalized: str) -> list[int]:
         """Members known under this exact name in other groups (looked up once per run)."""
@@ -270,22 +297,96 @@ class IdentityResolver:
             )
         return self.other_groups[normalized]
 
-    def _linked(self, member_id: int, name: str, why: str) -> int | None:
+    def _linked(self, member_id: int, name: str, why: str, record: bool = True) -> int | None:
         if normalize_name(name) in self.split_off_from(member_id):
             return None  # an admin split this name off that member: the evidence does not count
         if self.out_of_reach(member_id):
             self.blocked.append((member_id, why))  # a member of its own, and a suggestion
             return None
-        self._merge_record(member_id, name, {"rule": why, "name": name, "group": self.group_id})
-        self.stats.members_merged += 1
+        if record:
+            self._merge_record(member_id, name, {"rule": why, "name": name, "group": self.group_id})
+            self.stats.members_merged += 1
         return member_id
 
     # What the resolver writes while it resolves, as methods: the roster's resolver defers them to
     # its chunk's write (``importer.services._RosterResolver``).
 
     def _merge_record(self, member_id: int, name: str, evidence: dict) -> None:
-        """Record that ``name`` was linked to ``member_id`` by evidence."""
-        MemberMerge.objects.create(into_id=member_id, merged_name=name, evidence=evidence)
+        """Record that ``name`` was linked to ``member_id`` by evidence (written with the names, by ``flush``)."""
+        self.records.append(MemberMerge(into_id=member_id, merged_name=name[:200], evidence=evidence))
+
+    def link_name(self, member_id: int, name: str, source: str, seen_at: dt.datetime | None, *, evidence: dict,
+                  present: set[int], times: int = 1) -> str:
+        """Evidence says that ``name`` is a name of member ``member_id`` (a quote of their message, the
+        announcement of the talk they gave). Returns what came of it:
+
+        * ``known``: the name is theirs already (or links to them by the name rules);
+        * ``named``: nobody bore the name: it is theirs now, recorded with the evidence;
+        * ``merged``: another member bore it: the two are merged, with the evidence;
+        * ``suggested``: a link kept for an admin instead: the name is weak (``王``, ``Daniel``: several
+          people may bear it), or both members posted in this day under their own names (two people
+          the record shows side by side: the evidence is more likely wrong than they are one), or
+          a member is out of the uploader's reach (``OUT_OF_REACH``);
+        * ``refused``: an admin decided otherwise (the two were split or their link rejected, or the
+          name was split off this member), or the name is weak and nobody bears it.
+
+        ``present``: the members who posted in the day the evidence comes from. ``times``: the
+        sightings the evidence counts for the name (0: counted by the caller)."""
+        normalized = normalize_name(name)
+        if not normalized or normalized == ME:
+            return "refused"
+        evidence = {**evidence, "name": name, "group": self.group_id}
+        other = self.by_norm.get(normalized)
+        if other is None:
+            # A name new to the group: whom the name rules would tie it to (not recorded: this
+            # evidence decides, and is recorded below).
+            self.blocked = []
+            other = self._link_by_evidence(name, normalized, record=False)
+            for beyond, _why in self.blocked:
+                # The name points at a member out of reach too (the same nickname in another group).
+                self.suggest_out_of_reach(member_id, beyond, evidence)
+            if other == member_id:
+                self._link_by_evidence(name, normalized)  # the name rules agree: recorded as they link it
+        if other == member_id:
+            self.see(member_id, name, normalized, source, seen_at, times=times)
+            return "known"
+        if normalized in self.split_off_from(member_id) or (other is not None and self.kept_apart(member_id, other)):
+            return "refused"
+        weak = is_weak_name(normalized)
+        if other is None:
+            if weak:
+                return "refused"
+            if self.out_of_reach(member_id):
+                # The name gets a member of its own, and the link is kept for someone who runs both.
+                other = self._create_member(name)
+                self.see(other, name, normalized, source, seen_at, times=times)
+                self.suggest_out_of_reach(other, member_id, evidence)
+                return "suggested"
+            self._merge_record(member_id, name, evidence)
+            self.stats.members_merged += 1
+            self.see(member_id, name, normalized, source, seen_at, times=times)
+            return "named"
+        why_not = ""
+        if weak:
+            why_not = "a weak name borne by another member"
+        elif member_id in present and other in present:
+            why_not = "both members posted in the day under their own names"
+        if why_not:
+            if self._link_suggest(member_id, other, {**evidence, "why_not_merged": why_not}):
+                self.stats.suggestions += 1
+            return "suggested"
+        if self.limited() and members_out_of_reach(user=self.user, member_ids=[member_id, other]):
+            # Asked of the database now, not of the run's first reading: a merge moves logins and roles.
+            self.suggest_out_of_reach(member_id, other, evidence)
+            return "suggested"
+        self.flush()  # the names in memory must be rows before they move
+        member_merge(into=Member.objects.get(pk=member_id), other=Member.objects.get(pk=other), evidence=evidence)
+        if self.me_member_id == other:
+            self.me_member_id = member_id
+        self.stats.members_merged += 1
+        self._absorb(member_id, other)
+        self.see(member_id, name, normalized, source, seen_at, times=times)
+        return "merged"
 
     def _link_suggest(self, member_id: int, other: int, evidence: dict) -> bool:
         """Keep a suggested link between two members; True when one was created."""
@@ -375,6 +476,10 @@ class IdentityResolver:
     def _absorb(self, into: int, other: int) -> None:
         """Mirror in memory what ``member_merge`` did in the database: ``other``'s names are
         ``into``'s now (a name both had is one row with both histories)."""
+        self.moved[other] = into
+        for gone, kept in list(self.moved.items()):
+            if kept == other:
+                self.moved[gone] = into
         for key in [key for key in self.names if key[0] == other]:
             seen = self.names.pop(key)
             mine = self.names.get((into, key[1], key[2]))
@@ -431,6 +536,9 @@ class IdentityResolver:
         (once per run: names this run created are never kept)."""
         new = [s for s in self.names.values() if s.dirty and s.pk is None]
         old = [s for s in self.names.values() if s.dirty and s.pk is not None]
+        if self.records:
+            MemberMerge.objects.bulk_create(self.records)
+            self.records.clear()
         journal = self.journal
         if journal is not None:
             theirs = [s.pk for s in old if s.run != self.import_run and not journal.is_kept(Name, s.pk)]
@@ -474,8 +582,10 @@ class IdentityResolver:
             seen.pk = ids.get((seen.member_id, seen.normalized, seen.source))
 
     def group_nicknames(self) -> dict[int, str]:
-        """For each member: the latest name others used for them (roster, mention, quote), else their latest header name."""
-        return self._latest({NameSource.ROSTER: 3, NameSource.MENTION: 2, NameSource.QUOTE: 2, NameSource.HEADER: 1})
+        """For each member: the latest name others used for them (roster, mention, quote, announcement), else their
+        latest header name."""
+        return self._latest({NameSource.ROSTER: 3, NameSource.MENTION: 2, NameSource.QUOTE: 2, NameSource.ANNOUNCEMENT: 2,
+                             NameSource.HEADER: 1})
 
     def display_names(self) -> dict[int, str]:
         """For each member: the latest name they posted under (how they present themselves)."""

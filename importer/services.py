@@ -45,6 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from community.bulk import rows_update
@@ -58,6 +59,7 @@ from community.models import (
     MembershipRole,
     MembershipStatus,
     Message,
+    MessageKind,
     Name,
     NameLink,
     NameLinkStatus,
@@ -69,7 +71,7 @@ from community.services import member_parts_update, membership_facts_refresh, me
 from shares.services import TalkFound, membership_share_facts_refresh, talks_import_day
 from shares.tasks import talk_index_refresh_enqueue
 
-from . import sql
+from . import quotes, sql
 from .detection import DetectedTalk, detect_talks
 from .identity import ME, IdentityResolver
 from .journal import RunJournal, rows_before, rows_created
@@ -80,6 +82,8 @@ from .transcript import RawMessage, Transcript, TranscriptError, message_moments
 logger = logging.getLogger(__name__)
 
 TRANSCRIPT_SUFFIXES = {".markdown", ".md", ".txt"}
+# The most stored messages read for the quotes of one file that are not of the file's own messages.
+QUOTE_LOOKUP_ROWS = 2_000
 
 
 class _DryRunRollback(Exception):
@@ -343,6 +347,9 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
         resolver.link_pair(kept, other, moments[0] if moments else None)
     # Each distinct name once per file, with its first and last moment and its count.
     headers = _sightings((m.sender, moment) for m, moment in zip(transcript.messages, moments, strict=True))
+    # The names new to the group, as other groups know them: one query for the file's headers, mentions and quotes.
+    resolver.elsewhere_prefetch([*headers, *(n for m in transcript.messages for n in m.mentions),
+                                 *(q.name for m in transcript.messages for q in quotes.quotes_of(m.quote))])
     sender_of: dict[str, int | None] = {}
     first_seen: dict[int, dt.datetime] = {}
     for name, (first, last, times) in headers.items():
@@ -355,9 +362,15 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
         if member_id is not None and (member_id not in first_seen or first < first_seen[member_id]):
             first_seen[member_id] = first
     senders = [sender_of[m.sender] for m in transcript.messages]
+    if any(m.quote for m in transcript.messages) and _quotes_link(group, resolver, transcript, moments, senders):
+        # A quote merged members: the names of the day resolve to the members that remain.
+        sender_of = {name: resolver.moved.get(member_id, member_id) for name, member_id in sender_of.items()}
+        senders = [sender_of[m.sender] for m in transcript.messages]
+        first_seen = {resolver.moved.get(m, m): t for m, t in first_seen.items()}
     mentions = _sightings((name, moment) for m, moment in zip(transcript.messages, moments, strict=True) for name in m.mentions)
-    quotes = _sightings((m.quote.name, moment) for m, moment in zip(transcript.messages, moments, strict=True) if m.quote)
-    for source, sightings in ((NameSource.MENTION, mentions), (NameSource.QUOTE, quotes)):
+    quoted = _sightings((quote.name, moment) for m, moment in zip(transcript.messages, moments, strict=True)
+                        for quote in quotes.quotes_of(m.quote))
+    for source, sightings in ((NameSource.MENTION, mentions), (NameSource.QUOTE, quoted)):
         for name, (first, last, times) in sightings.items():
             resolver.resolve(name, source, first, create=False, last=last, times=times)
     resolver.flush()
@@ -406,6 +419,7 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
         else:
             union = _day_union(transcript, moments, senders, file_ids, extras, sender_of, tz)
     sql.day_recorded(group.pk, day, len(union.messages))
+    _announced_names_link(resolver, union)
     talks = _talks_found(day, union)
     found = talks_import_day(group=group, day=day, talks=talks, import_run=run_id, fresh=fresh,
                              keep_missing=not replace, journal=journal)
@@ -421,6 +435,100 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
         "sign_ins": found.sign_ins_found,
         "talks": found.talks,
     }
+
+
+def _quotes_link(group: Group, resolver: IdentityResolver, transcript: Transcript, moments: list[dt.datetime],
+                 senders: list[int | None]) -> bool:
+    """Quotes are evidence (``importer.quotes``): the quoted name is a name of whoever sent the
+    quoted message, found among the file's earlier messages or, when not there, among the group's
+    stored messages of the ``QUOTE_LOOKBACK`` before (one query for the whole file, whatever its
+    number of quotes). Each name is linked by ``IdentityResolver.link_name``; returns True when
+    members were merged."""
+    messages = transcript.messages
+    candidates = [quotes.Candidate.of(moment, sender, m.kind, m.text, m.url)
+                  for m, moment, sender in zip(messages, moments, senders, strict=True)]
+    found: list[tuple[quotes.Wanted, quotes.Found]] = []
+    missing: list[quotes.Wanted] = []
+    for index, message in enumerate(messages):
+        for quote in quotes.quotes_of(message.quote):
+            if not quote.name.strip() or normalize_name(quote.name) == normalize_name(message.sender):
+                continue
+            wanted = quotes.Wanted(quote.name, quote.text, moments[index])
+            result = quotes.quoted_message(wanted, candidates[:index])
+            if result.message is None and not result.ambiguous:
+                missing.append(wanted)
+            else:
+                found.append((wanted, result))
+    if missing:
+        stored = [quotes.Candidate.of(*row) for row in _stored_candidates(group, missing)]
+        found += [(wanted, quotes.quoted_message(wanted, stored)) for wanted in missing]
+    present = {s for s in senders if s is not None}
+    merged = False
+    for wanted, result in found:
+        if result.message is None:
+            continue
+        sender = resolver.moved.get(result.sender, result.sender)
+        quoted = result.message
+        outcome = resolver.link_name(sender, wanted.name, NameSource.QUOTE, wanted.moment, present=present, times=0,
+                                     evidence={"rule": "a quote of their message", "quote": wanted.text[:200],
+                                               "quoted_at": quoted.moment.isoformat(),
+                                               "quoted": (quoted.text or quoted.url)[:200],
+                                               "quote_at": wanted.moment.isoformat()})
+        merged = merged or outcome == "merged"
+    return merged
+
+
+def _stored_candidates(group: Group, wanted: list[quotes.Wanted]) -> list[tuple]:
+    """The group's stored messages that the quotes ``wanted`` may be of, in one query: sent in the
+    ``QUOTE_LOOKBACK`` before the quotes and holding a quote's probe (its text, or its link), or images
+    sent just before a quote of an image. At most ``QUOTE_LOOKUP_ROWS``, the latest."""
+    match = Q()
+    for item in wanted:
+        if item.media:
+            match |= Q(kind=MessageKind.IMAGE, sent_at__gte=item.moment - quotes.QUOTE_MEDIA_WINDOW,
+                       sent_at__lte=item.moment)
+            continue
+        probe = item.probe()
+        if probe:
+            match |= Q(text__contains=probe)
+        if item.url:
+            match |= Q(url__contains=item.url[:200])
+    if not match:
+        return []
+    return list(
+        Message.objects.filter(group=group, sent_at__gte=min(w.moment for w in wanted) - quotes.QUOTE_LOOKBACK,
+                               sent_at__lte=max(w.moment for w in wanted)).filter(match)
+        .order_by("-sent_at").values_list("sent_at", "sender_id", "kind", "text", "url")[:QUOTE_LOOKUP_ROWS])
+
+
+def _announced_names_link(resolver: IdentityResolver, union: _Union) -> None:
+    """The announced name is evidence: the name an announcement @mentioned is a name of the member
+    who gave the announced talk (the detector's speaker: the sender of the run that fits the
+    announcement), recorded with its evidence by ``IdentityResolver.link_name``. Only talks given
+    (a share announced but not given has no speaker) and found for an announcement (not for a
+    host's invitation), and not when the run is the announcer's own."""
+    changed = False
+    present = {s for s in union.senders if s is not None}
+    for talk in union.talks:
+        if not (talk.delivered and talk.announcement_index is not None and talk.speaker_mention
+                and talk.start_index is not None):
+            continue
+        speaker = union.senders[talk.start_index]
+        if speaker is None or normalize_name(talk.speaker_mention) == normalize_name(talk.speaker):
+            continue
+        if talk.host and normalize_name(talk.host) == normalize_name(talk.speaker):
+            # The announcer's own run (a document they posted for the speaker, words on their behalf):
+            # no evidence that the announced name is theirs.
+            continue
+        announced_at = union.moments[talk.announcement_index]
+        resolver.link_name(speaker, talk.speaker_mention, NameSource.ANNOUNCEMENT, announced_at, present=present,
+                           evidence={"rule": "the announced speaker of the talk", "speaker": talk.speaker,
+                                     "announced_by": union.messages[talk.announcement_index].sender,
+                                     "announced_at": announced_at.isoformat(), "topic": talk.topic[:200],
+                                     "started_at": union.moments[talk.start_index].isoformat()})
+        changed = True
+    if changed:
+        resolver.flush()
 
 
 def _free_key(key: str, taken: set[str]) -> str:

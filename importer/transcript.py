@@ -34,8 +34,13 @@ class TranscriptError(ValueError):
 
 @dataclass(frozen=True)
 class Quote:
+    """A WeChat reply's quote: ``name`` sent ``text``. When the quoted message was itself a reply
+    (``「A：「B：…」 - - - text」 - - - reply``), ``text`` is that message's own text (its reply part)
+    and ``inner`` the quote it carried."""
+
     name: str
     text: str
+    inner: Quote | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,17 @@ _FAST_MESSAGE = re.compile(
 )
 _BLANKS = re.compile(r"(?:[ \t]*\n)*")
 _STICKER = re.compile(r"(?:\[[\u4e00-\u9fffA-Za-z]{1,8}\]\s*)+$")
-_QUOTE = re.compile(r"「([^：」]{1,80})：(.*?)」\s*(?:-\s*){3,}(.*)$")
+# A quote: 「NAME：TEXT」 then a line of dashes and the reply. The colon may be full-width or ASCII,
+# blanks may pad the name and the text, and TEXT may itself be a quote (a reply quoted).
+_QUOTE_HEAD = re.compile(r"「\s*([^：:「」\n]{1,80}?)\s*[：:]")
+_QUOTE_END = re.compile(r"」\s*(?:-\s*){3,}")
+# Today's export tools write the quote inside the reply's text (EXPORT_FORMATS.md): WeFlow
+# "reply[引用 NAME：TEXT]", MemoTrace "reply\n引用：NAME: TEXT". (Their JSON carries it as the fields
+# quotedSender and quotedContent: ``Quote(quotedSender, quotedContent)``.)
+_QUOTE_BRACKET = re.compile(r"(.*?)\s*\[引用\s*([^：:\[\]\n]{1,80}?)\s*[：:]\s*(.*)\]\s*$", re.DOTALL)
+_QUOTE_LINE = re.compile(r"(.*?)\s*\n\s*引用\s*[：:]\s*([^：:\n]{1,80}?)\s*[：:]\s*(.*)$", re.DOTALL)
+# The same quote with its corner brackets lost by the export as "?": "? NAME: TEXT ? - - - - reply".
+_QUOTE_LOST = re.compile(r"\?\s*([^：:?「」\n]{1,80}?)\s*[：:]\s*(.*?)\s*\?\s*(?:-\s*){3,}(.*)$")
 _ACCOUNT_ID = re.compile(r"(wxid_[A-Za-z0-9_-]{4,}|[A-Za-z][A-Za-z0-9_-]{3,30}):$")
 _HAS_DIGIT = re.compile(r"\d")
 # A mention ends at the '?' the export left of WeChat's special space, at a space,
@@ -243,7 +258,15 @@ def _classify(content: str) -> tuple[str, str, str, tuple[str, ...], Quote | Non
         if _STICKER.match(content):
             return "sticker", content, "", (), None, ""
     elif first == "「":
-        m = _QUOTE.match(content)
+        found = _quote(content)
+        if found:
+            quote, reply = found
+            if not reply:
+                return "text", "", "", (), quote, ""
+            kind, text, url, mentions, _, account = _classify(reply)
+            return kind, text, url, mentions, quote, account
+    elif first == "?":
+        m = _QUOTE_LOST.match(content)
         if m:
             quote = Quote(unescape(m.group(1).strip()), unescape(m.group(2).strip()))
             reply = m.group(3).strip()
@@ -264,8 +287,53 @@ def _classify(content: str) -> tuple[str, str, str, tuple[str, ...], Quote | Non
         if m:
             return "file", unescape(m.group(1).strip()), "", (), None, ""
     text = unescape(content) if "&" in content else content
+    quote = None
+    if "引用" in text:
+        found = quote_in_text(text)
+        if found is not None:
+            quote, text = found
     mentions = _mentions(text) if "@" in text else ()
-    return "text", text, "", mentions, None, ""
+    return "text", text, "", mentions, quote, ""
+
+
+def quote_in_text(text: str) -> tuple[Quote, str] | None:
+    """(quote, reply) of a reply whose text carries its quote as today's export tools write it:
+    ``reply[引用 NAME：TEXT]`` (WeFlow) or ``reply`` then a line ``引用：NAME: TEXT`` (MemoTrace)."""
+    m = _QUOTE_BRACKET.match(text) if "[引用" in text else None
+    if m is None and "\n" in text:
+        m = _QUOTE_LINE.match(text)
+    if m is None or not m.group(2).strip():
+        return None
+    return Quote(m.group(2).strip(), m.group(3).strip()), m.group(1).strip()
+
+
+def _quote(content: str) -> tuple[Quote, str] | None:
+    """(quote, reply) of a reply message ``「NAME：TEXT」 - - - reply``, or None.
+
+    The quote ends at the first ``」`` followed by dashes where the brackets opened since its
+    ``「`` are closed (a nested quote's own end is inside it); without such a point, at the first
+    ``」`` followed by dashes."""
+    head = _QUOTE_HEAD.match(content)
+    if head is None:
+        return None
+    start = head.end()
+    chosen = None
+    for end in _QUOTE_END.finditer(content, start):
+        inside = content[start:end.start()]
+        if inside.count("「") == inside.count("」"):
+            chosen = end
+            break
+        if chosen is None:
+            chosen = end
+    if chosen is None:
+        return None
+    text = content[start:chosen.start()].strip()
+    name = unescape(head.group(1).strip())
+    reply = content[chosen.end():].strip()
+    inner = _quote(text) if text.startswith("「") else None
+    if inner is not None:
+        return Quote(name, unescape(inner[1]), inner[0]), reply
+    return Quote(name, unescape(text)), reply
 
 
 def _strip_quotes(value: str) -> str:

@@ -8,6 +8,7 @@ from importer.transcript import (
     TranscriptError,
     decode_transcript,
     parse_transcript,
+    quote_in_text,
     read_transcript,
     unescape,
 )
@@ -288,6 +289,39 @@ def test_parse_transcript_quote():
     msg = one("「林夕-远山数科-开发：清算几点开始？」 - - - - - - - - - - - - - - - 一般是凌晨 @林夕 ")
     assert (msg.kind, msg.text, msg.quote, msg.mentions) == (
         "text", "一般是凌晨 @林夕", Quote("林夕-远山数科-开发", "清算几点开始？"), ("林夕",))
+
+
+def test_parse_transcript_quote_with_an_ascii_colon_and_blanks():
+    msg = one("「 晚风-青松科技-产品-广州: 对账文件几点到？ 」 - - - - - - - - - - - - - - - 一般早上六点")
+    assert (msg.text, msg.quote) == ("一般早上六点", Quote("晚风-青松科技-产品-广州", "对账文件几点到？"))
+
+
+def test_parse_transcript_nested_quote_is_the_quoted_reply_and_its_own_quote():
+    msg = one("「宋青-远山数科-架构：「林夕-远山数科-开发：清算几点开始？」 - - - - - - - - - - - - - - - 一般是凌晨」"
+              " - - - - - - - - - - - - - - - 我们也是凌晨")
+    assert (msg.text, msg.quote) == ("我们也是凌晨", Quote("宋青-远山数科-架构", "一般是凌晨",
+                                                          Quote("林夕-远山数科-开发", "清算几点开始？")))
+
+
+def test_parse_transcript_quote_whose_brackets_the_export_lost():
+    msg = one("? 晚风-青松科技-产品-广州: 对账文件几点到？@林夕 ? - - - - - - - - - - - - - - - 一般早上六点")
+    assert (msg.text, msg.quote, msg.mentions) == (
+        "一般早上六点", Quote("晚风-青松科技-产品-广州", "对账文件几点到？@林夕"), ())
+    assert one("?? 好的 - - - -").quote is None
+
+
+def test_quotes_as_todays_export_tools_write_them():
+    assert quote_in_text("同意[引用 晚风-青松科技-产品-广州：对账文件几点到？]") == (
+        Quote("晚风-青松科技-产品-广州", "对账文件几点到？"), "同意")
+    assert quote_in_text("同意\n引用：晚风-青松科技-产品-广州: 对账文件几点到？") == (
+        Quote("晚风-青松科技-产品-广州", "对账文件几点到？"), "同意")
+    assert quote_in_text("我引用一句话：好的") is None
+    assert one("同意[引用 晚风-青松科技-产品-广州：对账文件几点到？]").quote == Quote("晚风-青松科技-产品-广州", "对账文件几点到？")
+
+
+def test_parse_transcript_a_title_in_corner_brackets_is_no_quote():
+    assert one("推荐一篇「清算的那些事」 - - - - 很好").quote is None
+    assert one("「清算的那些事」 - - - - 很好").quote is None
 
 
 def test_parse_transcript_leaked_account_id():
