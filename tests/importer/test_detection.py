@@ -565,8 +565,8 @@ def detection_seconds(messages, repeat=5):
 
 
 def test_detection_time_grows_linearly_with_the_day():
-    # The fastest of five runs each, 4x the messages in one day: about 4x the time when linear;
-    # 10x leaves room for a busy machine.
-    small, big = busy_day(4_000), busy_day(16_000)
+    # The fastest of five runs each, 8x the messages in one day: about 8x the time when linear,
+    # 64x when quadratic; 24x leaves room for a busy machine (the speed itself is a benchmark's).
+    small, big = busy_day(2_000), busy_day(16_000)
     ratio = detection_seconds(big) / detection_seconds(small)
-    assert ratio < 10, f"4x the messages took {ratio:.1f}x the time: not linear"
+    assert ratio < 24, f"8x the messages took {ratio:.1f}x the time: not linear"
