@@ -22,9 +22,10 @@ from importer.transcript import KINDS, Transcript, TranscriptError, decode_trans
 FILENAME = "2019-04-02-WeChat.markdown"
 ERROR = re.compile(rf"^{re.escape(FILENAME)}:(\d+): (.+)$", re.S)
 # Growth, not speed: a file GROWTH times as big must read in less than GROWTH_RATIO times the
-# time. Linear reading takes about GROWTH times as long; a quadratic path GROWTH² = 64 times.
-GROWTH = 8
-GROWTH_RATIO = 3 * GROWTH
+# time. Linear reading takes about GROWTH times as long; a quadratic path GROWTH² = 256 times. The
+# room between (4x linear) is for a machine busy with other work (24x failed once at 30x).
+GROWTH = 16
+GROWTH_RATIO = 4 * GROWTH
 
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -145,7 +146,7 @@ def test_generated_days_with_random_bytes_spliced_in(data, noise, where):
     read(data[:position] + noise + data[position:])
 
 
-def reading_seconds(data: bytes, repeat: int = 3) -> float:
+def reading_seconds(data: bytes, repeat: int = 5) -> float:
     """The fastest of ``repeat`` reads: the least disturbed by whatever else the machine does."""
     best = float("inf")
     for _ in range(repeat):
@@ -180,7 +181,7 @@ def test_many_stray_lines_are_joined_to_their_message():
 
 def test_many_stray_lines_read_in_linear_time():
     # 100,000 lines joined to one message: once quadratic (minutes), now a fraction of a second.
-    assert_linear(stray_lines, 12_500)
+    assert_linear(stray_lines, 6_250)
 
 
 def test_a_header_every_line_reads_every_message():
@@ -189,7 +190,7 @@ def test_a_header_every_line_reads_every_message():
 
 
 def test_a_header_every_line_reads_in_linear_time():
-    assert_linear(a_header_every_line, 6_250)
+    assert_linear(a_header_every_line, 3_125)
 
 
 def test_content_of_only_tabs_or_ideographic_spaces_is_a_separator():
