@@ -891,7 +891,8 @@ def talk_boundaries_set(*, share: Share, start_message: Message, qa_message: Mes
 
 @transaction.atomic
 def talk_delete(*, share: Share, by, reason: str) -> Share:
-    """Delete a false talk: the share is cancelled and marked "deleted" in ``edited_fields``,
+    """Delete a false talk (or a false announced share): the share is cancelled and marked
+    "deleted" in ``edited_fields``,
     so that it leaves the archive's pages and a re-import of that day does not bring it back
     (``talks_import_day`` skips the talk found again).
 
@@ -905,9 +906,10 @@ def talk_delete(*, share: Share, by, reason: str) -> Share:
     if not reason:
         raise ValidationError(_("Say why the talk is deleted."), code="reason_required")
     _lock(share)
-    if share.status != ShareStatus.DELIVERED:
+    if share.status not in (ShareStatus.DELIVERED, ShareStatus.ANNOUNCED):
         raise ValidationError(_("Only a delivered talk can be deleted."), code="not_delivered")
     removed = {
+        "status": share.status,
         "talk_messages": [
             [message_id, part] for message_id, part in TalkMessage.objects.filter(share=share)
             .order_by("message__sent_at", "message_id").values_list("message_id", "part")
@@ -936,7 +938,7 @@ def talk_deletion(share: Share) -> ShareRevision | None:
 
 @transaction.atomic
 def talk_restore(*, share: Share, by, note: str = "") -> Share:
-    """Undo ``talk_delete``: the share is delivered again, without the "deleted" mark, with the
+    """Undo ``talk_delete``: the share is delivered (or announced) again, without the "deleted" mark, with the
     talk rows and sign-ins the deletion removed — those whose message (for talk rows) and
     member still exist and whose messages no other talk has taken since.
 
@@ -966,7 +968,7 @@ def talk_restore(*, share: Share, by, note: str = "") -> Share:
             rows.append(SignIn(share=share, member_id=member_id, signed_at=dt.datetime.fromisoformat(signed_at),
                                origin=origin, message_id=message_id if message_id in messages else None,
                                import_run=import_run))
-    share.status = ShareStatus.DELIVERED
+    share.status = removed.get("status", ShareStatus.DELIVERED)
     share.sign_in_count = len(rows)
     share.edited_fields = [name for name in share.edited_fields if name != DELETED]
     try:
