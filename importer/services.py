@@ -66,7 +66,7 @@ from community.models import (
 )
 from community.names import normalize_name, parse_nickname
 from community.services import member_parts_update, membership_facts_refresh, membership_join
-from shares.services import TalkFound, membership_share_facts_refresh, talks_import_day
+from shares.services import TalkFound, announced_shares_link, membership_share_facts_refresh, talks_import_day
 from shares.tasks import talk_index_refresh_enqueue
 
 from . import sql
@@ -218,6 +218,7 @@ class _Work:
     trust_hashes: bool
     dry_run: bool = False
     touched: set[int] = field(default_factory=set)
+    linked_groups: set[int] = field(default_factory=set)  # groups whose announced shares' given_in changed
 
 
 def _import_all(work: _Work, sources, strict, progress) -> None:
@@ -415,6 +416,9 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
     talks = _talks_found(day, union, resolver)
     found = talks_import_day(group=group, day=day, talks=talks, import_run=run_id, fresh=fresh,
                              keep_missing=not replace, journal=journal)
+    if found.talks:
+        # A talk announced in one group and given in another that evening: linked whichever came first.
+        work.linked_groups |= announced_shares_link(day=day, journal=journal, import_run=run_id)
     if replace and not fresh:
         journal.delete(ImportedFile.objects.filter(group=group, day=day))
     sql.file_imported(group.pk, day, digest, label[-500:], run_id, len(keys), timezone.now())
@@ -577,6 +581,8 @@ def _refresh_group_facts(work: _Work) -> None:
     group, resolver, journal = work.group, work.resolver, work.journal
     membership_facts_refresh(group_id=group.pk, member_ids=work.touched)
     membership_share_facts_refresh(group_id=group.pk)
+    for other in sorted(work.linked_groups - {group.pk}):
+        membership_share_facts_refresh(group_id=other)  # the speaker of a share announced there gave it here
     nicknames = resolver.group_nicknames()
     changed = []
     for membership in Membership.objects.filter(group=group, member_id__in=list(nicknames)).only("id", "member_id", "nickname"):

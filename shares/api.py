@@ -104,6 +104,9 @@ class ShareSerializer(serializers.Serializer):
     ended_at = GroupLocalDateTimeField(allow_null=True)
     visibility = serializers.CharField(read_only=True)
     origin = serializers.CharField(read_only=True)
+    given_in = serializers.IntegerField(
+        source="given_in_id", read_only=True, allow_null=True,
+        help_text="For an announced share: the talk (a share id) its speaker gave in another group that evening.")
     sign_in_count = serializers.IntegerField(read_only=True)
 
 

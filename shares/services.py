@@ -365,6 +365,54 @@ def _sign_ins_import(share: Share, talk: TalkFound, import_run: int | None, *, n
     return len(rows)
 
 
+# A talk given in another group counts as the announced share's talk when it started this close
+# to the announced start (either side); the closest wins.
+GIVEN_ELSEWHERE_WINDOW = dt.timedelta(hours=6)
+
+
+def announced_shares_link(*, day: dt.date, journal: ImportJournal | None = None,
+                          import_run: int | None = None) -> set[int]:
+    """Link each announced share of ``day`` (any group) to the talk its speaker gave in another
+    group that day (``given_in``: the delivered share that started closest to the announced
+    start, within ``GIVEN_ELSEWHERE_WINDOW``; any that day when there was no start), and unlink
+    those whose talk is no longer there. Set-based: one query when the day has no announced
+    share, two or three otherwise, whatever the order the groups' days were imported in.
+    ``journal`` keeps the shares an earlier run made before their link changes. Returns the
+    groups that announced shares that day (their share facts are to be refreshed)."""
+    announced = list(Share.objects.filter(day=day, status=ShareStatus.ANNOUNCED)
+                     .only("id", "group_id", "speaker_id", "scheduled_for", "given_in_id", "import_run"))
+    if not announced:
+        return set()
+    talks = list(Share.objects.filter(day=day, status=ShareStatus.DELIVERED,
+                                      speaker_id__in={share.speaker_id for share in announced})
+                 .only("id", "group_id", "speaker_id", "started_at").order_by("id"))
+    def distance(share: Share, talk: Share) -> dt.timedelta:
+        if share.scheduled_for is None or talk.started_at is None:
+            return dt.timedelta(0)
+        return abs(talk.started_at - share.scheduled_for)
+
+    changed = []
+    for share in announced:
+        candidates = [(distance(share, talk), talk.pk) for talk in talks
+                      if talk.speaker_id == share.speaker_id and talk.group_id != share.group_id]
+        best = min((c for c in candidates if c[0] <= GIVEN_ELSEWHERE_WINDOW), default=None)
+        wanted = best[1] if best is not None else None
+        if share.given_in_id != wanted:
+            share.given_in_id = wanted
+            changed.append(share)
+    # Facts to refresh: every announcing group of that day (a talk deleted or removed took its link
+    # along already, by ``on_delete``).
+    groups = {share.group_id for share in announced}
+    if not changed:
+        return groups
+    if journal is not None:
+        theirs = [share.pk for share in changed if import_run is None or share.import_run != import_run]
+        if theirs:
+            journal.before(Share.objects.filter(pk__in=theirs))
+    rows_update(changed, ["given_in"])
+    return groups
+
+
 def membership_share_facts_refresh(*, group_id: int) -> None:
     """Recompute, for every membership of the group, the share facts the rules read:
     shares given (delivered, or announced here and given in another group: ``given_in``),
