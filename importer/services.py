@@ -218,7 +218,7 @@ class _Work:
     trust_hashes: bool
     dry_run: bool = False
     touched: set[int] = field(default_factory=set)
-    linked_groups: set[int] = field(default_factory=set)  # groups whose announced shares' given_in changed
+    linked_groups: set[int] = field(default_factory=set)  # groups that announced shares on the days imported
 
 
 def _import_all(work: _Work, sources, strict, progress) -> None:
