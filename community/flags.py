@@ -73,6 +73,7 @@ class Evaluation:
 def group_rule_params(group: Group) -> RuleParams:
     return RuleParams(
         silence_days=group.silence_days, never_shared_grace_days=group.never_shared_grace_days,
+        hosting_counts_as_sharing=group.hosting_counts_as_sharing,
         nickname_reminders=group.nickname_reminders, nickname_grace_days=group.nickname_grace_days,
     )
 
@@ -100,7 +101,7 @@ def _facts(group: Group, names: dict[int, str]) -> list[MembershipFacts]:
     facts = []
     for row in Membership.objects.filter(group=group, status=MembershipStatus.ACTIVE).values(
         "id", "role", "nickname", "joined_at", "last_message_at", "shares_given", "next_share_at", "exempt_until",
-        "member__display_name",
+        "member__display_name", "talks_hosted", "last_hosted_on",
     ):
         names[row["id"]] = row["nickname"] or row["member__display_name"]
         sent, last = reminders.get((row["id"], row["nickname"].strip()), (0, None))
@@ -109,6 +110,7 @@ def _facts(group: Group, names: dict[int, str]) -> list[MembershipFacts]:
             joined_on=_local(row["joined_at"], tz), last_message_on=_local(row["last_message_at"], tz),
             shares_given=row["shares_given"], next_share_on=_local(row["next_share_at"], tz),
             exempt_until=row["exempt_until"], reminders_sent=sent, last_reminder_on=_local(last, tz),
+            talks_hosted=row["talks_hosted"], last_hosted_on=row["last_hosted_on"],
         ))
     return facts
 

@@ -51,6 +51,11 @@ class GroupSettingsForm(forms.Form):
     never_shared_grace_days = forms.IntegerField(
         label=_("days after joining before 'never shared' counts"), min_value=0, max_value=3650
     )
+    hosting_counts_as_sharing = forms.BooleanField(
+        label=_("hosting counts as sharing"), required=False,
+        help_text=_("A member who hosted a talk since joining (announced it or called the sign-ins) is not "
+                    "flagged as never having shared."),
+    )
     nickname_reminders = forms.IntegerField(label=_("reminders before removal"), min_value=0, max_value=10)
     nickname_grace_days = forms.IntegerField(label=_("grace days after the last reminder"), min_value=0, max_value=365)
     reason = forms.CharField(

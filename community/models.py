@@ -57,6 +57,11 @@ class Group(models.Model):
         _("days of silence before flagging"), default=60, validators=[MinValueValidator(1)]
     )
     never_shared_grace_days = models.PositiveIntegerField(_("days after joining before 'never shared' counts"), default=60)
+    hosting_counts_as_sharing = models.BooleanField(
+        _("hosting counts as sharing"), default=True,
+        help_text=_("A member who hosted a talk since joining (announced it or called the sign-ins) is not "
+                    "flagged as never having shared."),
+    )
     nickname_form = models.CharField(_("nickname form"), max_length=100, default="姓名-公司-岗位[-地区]")
     nickname_reminders = models.PositiveIntegerField(_("reminders before removal"), default=2)
     nickname_grace_days = models.PositiveIntegerField(_("grace days after the last reminder"), default=7)
@@ -141,9 +146,10 @@ class MembershipQuerySet(models.QuerySet):
 class Membership(models.Model):
     """A member in a group, with the facts the group rules read.
 
-    ``last_message_at``, ``message_count``, ``shares_given``, ``next_share_at`` and
-    ``sign_in_count`` are kept current by the services that change messages, shares and
-    sign-ins, so that the rules never need to look outside ``community``.
+    ``last_message_at``, ``message_count``, ``shares_given``, ``next_share_at``,
+    ``sign_in_count``, ``talks_hosted`` and ``last_hosted_on`` are kept current by the
+    services that change messages, shares and sign-ins, so that the rules never need to look
+    outside ``community``.
     """
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
@@ -162,6 +168,9 @@ class Membership(models.Model):
     shares_given = models.PositiveIntegerField(_("shares given"), default=0)
     next_share_at = models.DateTimeField(_("next scheduled share"), null=True, blank=True)
     sign_in_count = models.PositiveIntegerField(_("sign-ins"), default=0)
+    # Hosting (announcing talks, calling sign-ins): the group's shares this member hosted.
+    talks_hosted = models.PositiveIntegerField(_("talks hosted"), default=0)
+    last_hosted_on = models.DateField(_("last hosted"), null=True, blank=True)
 
     objects = MembershipQuerySet.as_manager()
 

@@ -10,7 +10,10 @@ may look at (by default the group's last imported day).
   as-of day must be fully recorded: a day missing from the record is a gap, and silence over
   a gap is never flagged (it is reported instead).
 * **never shared** — no delivered share and none scheduled, more than
-  ``never_shared_grace_days`` days after joining.
+  ``never_shared_grace_days`` days after joining. Hosting is contributing: when the group's
+  ``hosting_counts_as_sharing`` is on (the default), a member who hosted a talk since joining
+  (announced it, called the sign-ins or invited the speaker) is not flagged. The evidence gives
+  the talks hosted whenever there are some.
 * **nickname** — a known group nickname that does not read ``姓名-公司-岗位[-地区]``: a
   reminder is due until ``nickname_reminders`` reminders were sent; then, once
   ``nickname_grace_days`` have passed since the last one, the flag is open for removal.
@@ -39,6 +42,7 @@ OPEN = "open"
 class RuleParams:
     silence_days: int = 60
     never_shared_grace_days: int = 60
+    hosting_counts_as_sharing: bool = True
     nickname_reminders: int = 2
     nickname_grace_days: int = 7
 
@@ -57,6 +61,8 @@ class MembershipFacts:
     exempt_until: dt.date | None
     reminders_sent: int  # reminders recorded for the current nickname
     last_reminder_on: dt.date | None
+    talks_hosted: int = 0
+    last_hosted_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,9 @@ def _silent(facts: MembershipFacts, params: RuleParams, as_of: dt.date,
 def _never_shared(facts: MembershipFacts, params: RuleParams, as_of: dt.date) -> Finding | None:
     if facts.shares_given > 0 or facts.joined_on is None:
         return None
+    hosted_since_joining = facts.last_hosted_on is not None and facts.last_hosted_on >= facts.joined_on
+    if params.hosting_counts_as_sharing and facts.talks_hosted > 0 and hosted_since_joining:
+        return None
     days = (as_of - facts.joined_on).days
     if days <= params.never_shared_grace_days:
         return None
@@ -148,6 +157,10 @@ def _never_shared(facts: MembershipFacts, params: RuleParams, as_of: dt.date) ->
         "last_message": _iso(facts.last_message_on),
         "as_of": as_of.isoformat(),
     }
+    if facts.talks_hosted:
+        # Hosted, yet flagged: the group does not count hosting as sharing, or it was before joining.
+        evidence.update(talks_hosted=facts.talks_hosted, last_hosted=_iso(facts.last_hosted_on),
+                        hosting_counts_as_sharing=params.hosting_counts_as_sharing)
     return Finding(NEVER_SHARED, OPEN, evidence, f"never_shared:{facts.joined_on.isoformat()}")
 
 

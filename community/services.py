@@ -659,7 +659,8 @@ def account_create(*, member: Member, group: Group, username: str, password: str
     return _user_create_for_member(member=member, username=username, password=password, email=email)
 
 
-GROUP_RULE_SETTINGS = ("silence_days", "never_shared_grace_days", "nickname_reminders", "nickname_grace_days")
+GROUP_RULE_SETTINGS = ("silence_days", "never_shared_grace_days", "hosting_counts_as_sharing", "nickname_reminders",
+                       "nickname_grace_days")
 GROUP_SETTINGS = ("description", "share_time", "sign_in_lead_minutes", "announcement_template", *GROUP_RULE_SETTINGS)
 ANNOUNCEMENT_PLACEHOLDERS = ("{speaker}", "{topic}", "{start}")
 

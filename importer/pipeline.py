@@ -14,7 +14,7 @@ import re
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from .detection import DetectedTalk, detect_talks
+from .detection import DetectedTalk, detect_shares
 from .transcript import RawMessage, Transcript, TranscriptError, decode_transcript, mentions_in, parse_transcript
 
 
@@ -57,7 +57,7 @@ def prepare(label: str, data: bytes, known: dict[str, int], *, latest_day: dt.da
         transcript = parse_transcript(decode_transcript(data, filename=label), filename=label, latest_day=latest_day)
     except TranscriptError as error:
         return Prepared(label=label, digest=digest, error=str(error))
-    talks = detect_talks(transcript.messages, author_hint=transcript.author_hint)
+    talks = detect_shares(transcript.messages, author_hint=transcript.author_hint)
     return Prepared(label=label, digest=digest, transcript=transcript, talks=talks,
                     keys=message_keys(transcript.day, transcript.messages))
 

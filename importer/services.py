@@ -68,11 +68,11 @@ from community.models import (
 )
 from community.names import normalize_name, parse_nickname
 from community.services import member_parts_update, membership_facts_refresh, membership_join
-from shares.services import TalkFound, membership_share_facts_refresh, talks_import_day
+from shares.services import TalkFound, announced_shares_link, membership_share_facts_refresh, talks_import_day
 from shares.tasks import talk_index_refresh_enqueue
 
 from . import quotes, sql
-from .detection import DetectedTalk, detect_talks
+from .detection import DetectedTalk, detect_shares
 from .identity import ME, IdentityResolver
 from .journal import RunJournal, rows_before, rows_created
 from .models import ImportedFile, ImportKind, ImportRun, ImportStatus, RunChangeAction
@@ -222,6 +222,7 @@ class _Work:
     trust_hashes: bool
     dry_run: bool = False
     touched: set[int] = field(default_factory=set)
+    linked_groups: set[int] = field(default_factory=set)  # groups that announced shares on the days imported
 
 
 def _import_all(work: _Work, sources, strict, progress) -> None:
@@ -370,9 +371,15 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
     mentions = _sightings((name, moment) for m, moment in zip(transcript.messages, moments, strict=True) for name in m.mentions)
     quoted = _sightings((quote.name, moment) for m, moment in zip(transcript.messages, moments, strict=True)
                         for quote in quotes.quotes_of(m.quote))
+    # The speaker of a talk announced and not given is the member bearing the announced name:
+    # created if none (under the uploader's reach, like any name), a member of the group then.
+    announced = {talk.speaker_mention for talk in prepared.talks if not talk.delivered and talk.speaker_mention}
     for source, sightings in ((NameSource.MENTION, mentions), (NameSource.QUOTE, quoted)):
         for name, (first, last, times) in sightings.items():
-            resolver.resolve(name, source, first, create=False, last=last, times=times)
+            create = source == NameSource.MENTION and name in announced
+            member_id = resolver.resolve(name, source, first, create=create, last=last, times=times)
+            if create and member_id is not None and (member_id not in first_seen or first < first_seen[member_id]):
+                first_seen[member_id] = first
     resolver.flush()
     _memberships_ensure(group, first_seen, resolver, journal)
     work.touched.update(s for s in senders if s is not None)
@@ -420,9 +427,12 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
             union = _day_union(transcript, moments, senders, file_ids, extras, sender_of, tz)
     sql.day_recorded(group.pk, day, len(union.messages))
     _announced_names_link(resolver, union)
-    talks = _talks_found(day, union)
+    talks = _talks_found(day, union, resolver)
     found = talks_import_day(group=group, day=day, talks=talks, import_run=run_id, fresh=fresh,
                              keep_missing=not replace, journal=journal)
+    if found.talks:
+        # A talk announced in one group and given in another that evening: linked whichever came first.
+        work.linked_groups |= announced_shares_link(day=day, journal=journal, import_run=run_id)
     if replace and not fresh:
         journal.delete(ImportedFile.objects.filter(group=group, day=day))
     sql.file_imported(group.pk, day, digest, label[-500:], run_id, len(keys), timezone.now())
@@ -572,7 +582,7 @@ def _day_union(transcript: Transcript, moments, senders, file_ids, extras, sende
             union_moments.append(moment)
             union_senders.append(sender_id)
             ids.append(pk)
-    talks = detect_talks(messages, author_hint=transcript.author_hint)
+    talks = detect_shares(messages, author_hint=transcript.author_hint)
     return _Union(messages, union_moments, union_senders, talks, lambda: ids)
 
 
@@ -581,16 +591,36 @@ def _message_ids(group: Group, day: dt.date, keys: list[str]) -> list[int]:
     return [ids[key] for key in keys]
 
 
-def _talks_found(day: dt.date, union: _Union) -> list[TalkFound]:
+def _talks_found(day: dt.date, union: _Union, resolver: IdentityResolver) -> list[TalkFound]:
+    """The day's shares found, in rows: a talk's speaker is the sender of its run; a talk
+    announced and not given has the member bearing the announced name (none: skipped). The
+    host is the member behind the host's header name."""
     found = []
     talks, moments, senders = union.talks, union.moments, union.senders
     message_ids = union.ids() if talks else []
+    member_of = {}
+    if any(talk.host for talk in talks):
+        member_of = {message.sender: sender for message, sender in zip(union.messages, senders, strict=True)}
     for talk in talks:
+        tz = moments[0].tzinfo if moments else None
+        scheduled = dt.datetime.combine(day, talk.announced_start, tzinfo=tz) if talk.announced_start else None
+        sign_ins = [(senders[hit.index], moments[hit.index], message_ids[hit.index])
+                    for hit in talk.sign_ins if senders[hit.index] is not None]
+        host_id = member_of.get(talk.host) if talk.host else None
+        if not talk.delivered:
+            announced_at = moments[talk.announcement_index] if talk.announcement_index is not None else None
+            # Known already (resolved with the day's mentions): no sighting counted twice.
+            speaker_id = resolver.resolve(talk.speaker_mention, NameSource.MENTION, announced_at, times=0)
+            if speaker_id is not None:
+                found.append(TalkFound(
+                    speaker_id=speaker_id, topic=talk.topic or "", scheduled_for=scheduled, started_at=None,
+                    ended_at=None, sign_ins=sign_ins, topic_source=talk.topic_source, host_id=host_id,
+                    delivered=False,
+                ))
+            continue
         speaker_id = senders[talk.start_index]
         if speaker_id is None:
             continue
-        tz = moments[0].tzinfo if moments else None
-        scheduled = dt.datetime.combine(day, talk.announced_start, tzinfo=tz) if talk.announced_start else None
         interruptions = set(talk.interruption_indices)
         talk_range = range(talk.start_index, talk.end_index + 1)
         found.append(
@@ -603,13 +633,13 @@ def _talks_found(day: dt.date, union: _Union) -> list[TalkFound]:
                 talk_ids=[message_ids[i] for i in talk_range if i not in interruptions],
                 interruption_ids=[message_ids[i] for i in talk_range if i in interruptions],
                 qa_ids=[message_ids[i] for i in range(talk.end_index + 1, talk.qa_end_index + 1)],
-                sign_ins=[
-                    (senders[hit.index], moments[hit.index], message_ids[hit.index])
-                    for hit in talk.sign_ins
-                    if senders[hit.index] is not None
-                ],
+                sign_ins=sign_ins,
+                topic_source=talk.topic_source,
+                host_id=host_id,
             )
         )
+    if not all(talk.delivered for talk in talks):
+        resolver.flush()  # the announced names just resolved (a member may have been created for one)
     return found
 
 
@@ -659,6 +689,8 @@ def _refresh_group_facts(work: _Work) -> None:
     group, resolver, journal = work.group, work.resolver, work.journal
     membership_facts_refresh(group_id=group.pk, member_ids=work.touched)
     membership_share_facts_refresh(group_id=group.pk)
+    for other in sorted(work.linked_groups - {group.pk}):
+        membership_share_facts_refresh(group_id=other)  # the speaker of a share announced there gave it here
     nicknames = resolver.group_nicknames()
     changed = []
     for membership in Membership.objects.filter(group=group, member_id__in=list(nicknames)).only("id", "member_id", "nickname"):

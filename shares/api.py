@@ -92,13 +92,21 @@ class ShareSerializer(serializers.Serializer):
     group = serializers.CharField(source="group.slug", read_only=True, help_text="The group's slug.")
     date = serializers.DateField(source="day", read_only=True, allow_null=True, help_text="In the group's time zone.")
     topic = serializers.CharField(read_only=True)
+    topic_source = serializers.CharField(
+        read_only=True, help_text="Where the topic came from: announcement (the host's announcement), opening (the "
+        "speaker's opening words), host (the host's words), none (none found: the importer's guesses, to check); "
+        "speaker (registered on the site or edited by the speaker), admin (edited by an admin).")
     speaker = MemberSummarySerializer(read_only=True)
-    status = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True, help_text="proposed, scheduled, delivered, announced (announced in "
+                                   "the group's record and not given there that day) or cancelled.")
     scheduled_for = GroupLocalDateTimeField(allow_null=True, help_text="The announced start, when there was one.")
     started_at = GroupLocalDateTimeField(allow_null=True)
     ended_at = GroupLocalDateTimeField(allow_null=True)
     visibility = serializers.CharField(read_only=True)
     origin = serializers.CharField(read_only=True)
+    given_in = serializers.IntegerField(
+        source="given_in_id", read_only=True, allow_null=True,
+        help_text="For an announced share: the talk (a share id) its speaker gave in another group that evening.")
     sign_in_count = serializers.IntegerField(read_only=True)
 
 

@@ -15,12 +15,41 @@ class ShareStatus(models.TextChoices):
     PROPOSED = "proposed", _("proposed")
     SCHEDULED = "scheduled", _("scheduled")
     DELIVERED = "delivered", _("delivered")
+    # Announced in the group's record but not given there that day (postponed, given in another
+    # group that evening, or the transcript is cut): a share of that day, without a talk.
+    ANNOUNCED = "announced", _("announced, not given")
     CANCELLED = "cancelled", _("cancelled")
 
 
 class Origin(models.TextChoices):
     WEB = "web", _("web")
     IMPORT = "import", _("import")
+
+
+class TopicSource(models.TextChoices):
+    """Where a share's topic came from: the importer's (``importer.detection.TOPIC_SOURCES``),
+    the speaker's own words (a share registered on the site, or edited by its speaker), or an
+    admin's (an admin edited it). Admins check those the importer guessed."""
+
+    ANNOUNCEMENT = "announcement", _("the host's announcement")
+    OPENING = "opening", _("the speaker's opening")
+    HOST = "host", _("the host's words")
+    NONE = "none", _("none found")
+    SPEAKER = "speaker", _("the speaker")
+    ADMIN = "admin", _("an admin")
+
+
+# What the talk and share pages tell a group's admin about where the topic came from: the
+# importer's guesses (the speaker's opening, the host's words, none found) say to check it.
+TOPIC_SOURCE_NOTES = {
+    TopicSource.ANNOUNCEMENT: _("Topic from the host's announcement."),
+    TopicSource.OPENING: _("Topic from the speaker's opening — check it."),
+    TopicSource.HOST: _("Topic from the host's words — check it."),
+    TopicSource.NONE: _("No topic was found in the record — write one."),
+    TopicSource.SPEAKER: _("Topic given by the speaker."),
+    TopicSource.ADMIN: _("Topic set by an admin."),
+}
+TOPIC_SOURCES_TO_CHECK = (TopicSource.OPENING, TopicSource.HOST, TopicSource.NONE)
 
 
 class ShareQuerySet(models.QuerySet):
@@ -32,11 +61,14 @@ class ShareQuerySet(models.QuerySet):
 
 
 class Share(models.Model):
-    """A share: registered, scheduled, delivered (then it has a talk) or cancelled."""
+    """A share: registered, scheduled, delivered (then it has a talk), announced but not given, or cancelled."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="shares")
     speaker = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="shares")
     topic = models.CharField(_("topic"), max_length=300)
+    topic_source = models.CharField(
+        _("topic from"), max_length=12, choices=TopicSource.choices, default=TopicSource.SPEAKER
+    )
     abstract = models.TextField(_("abstract (Markdown)"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=ShareStatus.choices, default=ShareStatus.PROPOSED)
     day = models.DateField(_("day"), null=True, blank=True, help_text=_("in the group's time zone"))
@@ -66,6 +98,15 @@ class Share(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     sign_in_count = models.PositiveIntegerField(_("sign-ins"), default=0)
+    # Who hosted it in the record: announced it, called the sign-ins or invited the speaker.
+    host = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="hosted_shares", verbose_name=_("host")
+    )
+    # An announced share given in another group that evening: that group's delivered share.
+    given_in = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="announced_elsewhere",
+        verbose_name=_("given in"),
+    )
     # The import run that created this row (a plain id: shares never imports importer).
     import_run = models.BigIntegerField(null=True, blank=True, db_index=True, editable=False)
 
@@ -98,6 +139,14 @@ class Share(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day or '—'} {self.topic}"
+
+    @property
+    def topic_source_note(self) -> str:
+        return TOPIC_SOURCE_NOTES.get(self.topic_source, "")
+
+    @property
+    def topic_to_check(self) -> bool:
+        return self.topic_source in TOPIC_SOURCES_TO_CHECK
 
 
 class SharePreferredDate(models.Model):

@@ -22,7 +22,9 @@ from .models import Share, SharePreferredDate, ShareRevision, ShareStatus, TalkM
 
 def shares_visible_to(user, *, roles: UserRoles | None = None) -> QuerySet[Share]:
     """Shares the user may see: public ones for anyone, members-only ones for members of
-    the share's group, hidden ones for the group's admins and the speaker; staff see all.
+    the share's group — and for members of a group where a share announced was given in it
+    (``given_in``: the announcing group's members read the talk its speaker gave elsewhere) —,
+    hidden ones for the group's admins and the speaker; staff see all.
     With ``roles`` (``community.selectors.user_roles``, read once by the page) it reads nothing."""
     shares = Share.objects.all()
     if getattr(user, "is_staff", False):
@@ -31,6 +33,10 @@ def shares_visible_to(user, *, roles: UserRoles | None = None) -> QuerySet[Share
     member_groups = roles.member_groups if roles is not None else group_ids_of_user(user)
     if member_groups:
         rule |= Q(visibility=Visibility.MEMBERS, group_id__in=member_groups)
+        # The one deliberate cross-group read: a members-only talk given in another group that a
+        # share announced in one of the user's groups links to (``Share.given_in``).
+        rule |= Q(visibility=Visibility.MEMBERS) & Exists(Share.objects.filter(
+            given_in_id=OuterRef("pk"), group_id__in=member_groups, status=ShareStatus.ANNOUNCED))
     admin_groups = roles.admin_groups if roles is not None else admin_group_ids_of_user(user)
     if admin_groups:
         rule |= Q(group_id__in=admin_groups)

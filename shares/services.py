@@ -9,7 +9,7 @@ from typing import Protocol
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Min, OuterRef, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +35,17 @@ from community.selectors import seats_of_group
 from community.services import register_member_mover
 
 from .archive import DELETED, local_day_bounds, talk_day
-from .models import Origin, Share, SharePreferredDate, ShareRevision, ShareStatus, SignIn, TalkMessage, TalkPart
+from .models import (
+    Origin,
+    Share,
+    SharePreferredDate,
+    ShareRevision,
+    ShareStatus,
+    SignIn,
+    TalkMessage,
+    TalkPart,
+    TopicSource,
+)
 
 # Fields an admin may correct on an imported share; once edited, re-import keeps them.
 # Fields edited by hand (``Share.edited_fields``): re-import never overwrites them, and never
@@ -49,17 +59,23 @@ IMPORT_FIELDS = (
 
 @dataclass
 class TalkFound:
-    """A talk found in one day of the record, in terms of the database's rows."""
+    """A talk found in one day of the record, in terms of the database's rows; or, with
+    ``delivered`` False, a talk announced there and not given (no start, end or talk rows:
+    its speaker is the member bearing the announced name, its sign-ins those after the
+    announcement)."""
 
     speaker_id: int
     topic: str
     scheduled_for: dt.datetime | None
-    started_at: dt.datetime
-    ended_at: dt.datetime
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
     talk_ids: list[int] = field(default_factory=list)
     interruption_ids: list[int] = field(default_factory=list)
     qa_ids: list[int] = field(default_factory=list)
     sign_ins: list[tuple[int, dt.datetime, int]] = field(default_factory=list)  # member, when, message
+    topic_source: str = TopicSource.NONE  # announcement, opening, host or none
+    host_id: int | None = None  # who announced it, called the sign-ins or invited the speaker
+    delivered: bool = True
 
 
 def _instant(moment: dt.datetime | None) -> str | None:
@@ -120,8 +136,12 @@ def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], impo
     """Make the day's shares match the talks found in its record.
 
     A talk attaches to the share the web schedule already has for that group, day and
-    speaker, or to the share an earlier import made; otherwise a delivered share with
-    origin ``import`` is created. Fields an admin edited by hand are kept, and so are talk
+    speaker, or to the share an earlier import made (an announced share of the same announced
+    start too: the talk announced is given after all, maybe under another name); otherwise a
+    share with origin ``import`` is created: delivered, or ``announced`` for a talk announced
+    and not given (``TalkFound.delivered`` False). A talk announced and not given never turns a
+    delivered share back into an announced one, except in a day replaced (the record says it
+    was not given) for an imported share whose talk rows no admin chose. Fields an admin edited by hand are kept, and so are talk
     rows an admin chose ("boundaries"). A share's talk rows become the talk found (only the
     rows that differ are written); its sign-ins found are added to those it has.
     ``fresh``: nothing of that day was imported before (no old rows to compare with).
@@ -149,20 +169,22 @@ def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], impo
         new = share is None
         if new:
             share = Share.objects.create(
-                group=group, speaker_id=talk.speaker_id, topic=talk.topic[:300], status=ShareStatus.DELIVERED,
+                group=group, speaker_id=talk.speaker_id, topic=talk.topic[:300], topic_source=talk.topic_source,
+                status=ShareStatus.DELIVERED if talk.delivered else ShareStatus.ANNOUNCED, host_id=talk.host_id,
                 day=day, scheduled_for=talk.scheduled_for, started_at=talk.started_at, ended_at=talk.ended_at,
                 visibility=group.imported_share_visibility, origin=Origin.IMPORT, import_run=import_run,
                 sign_in_count=len({member_id for member_id, _at, _message in talk.sign_ins}),
             )
-            share_revision_record(share=share, action="imported")
+            share_revision_record(share=share, action="imported" if talk.delivered else "announced (import)")
             changed = True
         else:
             mine = import_run is not None and share.import_run == import_run
-            changed = _update_from_talk(share, talk, journal if journal is not None and not mine else None)
+            changed = _update_from_talk(share, talk, journal if journal is not None and not mine else None,
+                                        replacing=not keep_missing)
         matched.add(share.pk)
         mine = import_run is not None and share.import_run == import_run
         watch = journal if journal is not None and not mine else None
-        if "boundaries" not in share.edited_fields:
+        if "boundaries" not in share.edited_fields and (talk.delivered or share.status == ShareStatus.ANNOUNCED):
             changed |= _talk_rows_set(share, talk, new=new, journal=watch)
         added = _sign_ins_import(share, talk, import_run, new=new, prune=not keep_missing, journal=watch)
         result.sign_ins_found += added
@@ -231,6 +253,14 @@ def _matching_share(existing: list[Share], matched: set[int], talk: TalkFound) -
     for share in existing:
         if share.pk not in matched and share.speaker_id == talk.speaker_id:
             return share
+    # The same announcement (its start) found again, given now or no longer given: the speaker of
+    # a talk not given is the member bearing the announced name, of a talk given the member who
+    # gave it, and they may differ.
+    if talk.scheduled_for is not None:
+        for share in existing:
+            if (share.pk not in matched and share.origin == Origin.IMPORT and share.scheduled_for == talk.scheduled_for
+                    and (share.status == ShareStatus.ANNOUNCED or not talk.delivered)):
+                return share
     # An admin reassigned the speaker by hand: the imported (or delivered) share of that day is
     # still this talk.
     for share in existing:
@@ -241,7 +271,7 @@ def _matching_share(existing: list[Share], matched: set[int], talk: TalkFound) -
 
 
 def _overlaps(share: Share, talk: TalkFound) -> bool:
-    if share.started_at is None:
+    if share.started_at is None or talk.started_at is None or talk.ended_at is None:
         return False
     return share.started_at <= talk.ended_at and talk.started_at <= (share.ended_at or share.started_at)
 
@@ -264,29 +294,41 @@ def _matching_tombstone(tombstones: list[Share], buried: set[int], talk: TalkFou
     return None
 
 
-def _update_from_talk(share: Share, talk: TalkFound, journal: ImportJournal | None) -> bool:
+def _update_from_talk(share: Share, talk: TalkFound, journal: ImportJournal | None, *, replacing: bool) -> bool:
     """Bring the share's fields not edited by hand to the talk found; the journal keeps the
-    share as it was, when (and only when) it changes. Returns whether it did."""
+    share as it was, when (and only when) it changes. Returns whether it did.
+
+    A talk not given (``talk.delivered`` False) makes an open or announced share ``announced``;
+    a delivered share stays delivered with its times, unless ``replacing`` (a day replaced by
+    its file) an imported share whose talk rows no admin chose."""
     original = copy.copy(share)
-    before = share_snapshot(share)
+    before = (share_snapshot(share), share.topic_source, share.host_id)
     edited = set(share.edited_fields)
     if share.origin == Origin.IMPORT and "topic" not in edited:
         share.topic = talk.topic[:300]
+        share.topic_source = talk.topic_source
+    if "speaker" not in edited:
+        share.speaker_id = talk.speaker_id
     if "scheduled_for" not in edited and share.scheduled_for is None:
         share.scheduled_for = talk.scheduled_for
-    if "started_at" not in edited:
-        share.started_at = talk.started_at
-    if "ended_at" not in edited:
-        share.ended_at = talk.ended_at
-    share.status = ShareStatus.DELIVERED
-    if share_snapshot(share) == before:
+    share.host_id = talk.host_id
+    given = talk.delivered or (
+        share.status == ShareStatus.DELIVERED
+        and not (replacing and share.origin == Origin.IMPORT and "boundaries" not in edited))
+    if talk.delivered or not given:
+        if "started_at" not in edited:
+            share.started_at = talk.started_at
+        if "ended_at" not in edited:
+            share.ended_at = talk.ended_at
+    share.status = ShareStatus.DELIVERED if given else ShareStatus.ANNOUNCED
+    if (share_snapshot(share), share.topic_source, share.host_id) == before:
         return False
     if journal is not None:
         journal.before([original])
     share.version += 1
     share.updated_at = timezone.now()
     share.save()
-    revision = share_revision_record(share=share, action="delivered (import)")
+    revision = share_revision_record(share=share, action="delivered (import)" if given else "announced (import)")
     if journal is not None:
         journal.created(ShareRevision, [revision.pk])
     return True
@@ -323,13 +365,70 @@ def _sign_ins_import(share: Share, talk: TalkFound, import_run: int | None, *, n
     return len(rows)
 
 
+# A talk given in another group counts as the announced share's talk when it started this close
+# to the announced start (either side); the closest wins.
+GIVEN_ELSEWHERE_WINDOW = dt.timedelta(hours=6)
+
+
+def announced_shares_link(*, day: dt.date, journal: ImportJournal | None = None,
+                          import_run: int | None = None) -> set[int]:
+    """Link each announced share of ``day`` (any group) to the talk its speaker gave in another
+    group that day (``given_in``: the delivered share that started closest to the announced
+    start, within ``GIVEN_ELSEWHERE_WINDOW``; any that day when there was no start), and unlink
+    those whose talk is no longer there. Set-based: one query when the day has no announced
+    share, two or three otherwise, whatever the order the groups' days were imported in.
+    ``journal`` keeps the shares an earlier run made before their link changes. Returns the
+    groups that announced shares that day (their share facts are to be refreshed)."""
+    announced = list(Share.objects.filter(day=day, status=ShareStatus.ANNOUNCED)
+                     .only("id", "group_id", "speaker_id", "scheduled_for", "given_in_id", "import_run"))
+    if not announced:
+        return set()
+    talks = list(Share.objects.filter(day=day, status=ShareStatus.DELIVERED,
+                                      speaker_id__in={share.speaker_id for share in announced})
+                 .only("id", "group_id", "speaker_id", "started_at").order_by("id"))
+    def distance(share: Share, talk: Share) -> dt.timedelta:
+        if share.scheduled_for is None or talk.started_at is None:
+            return dt.timedelta(0)
+        return abs(talk.started_at - share.scheduled_for)
+
+    changed = []
+    for share in announced:
+        candidates = [(distance(share, talk), talk.pk) for talk in talks
+                      if talk.speaker_id == share.speaker_id and talk.group_id != share.group_id]
+        best = min((c for c in candidates if c[0] <= GIVEN_ELSEWHERE_WINDOW), default=None)
+        wanted = best[1] if best is not None else None
+        if share.given_in_id != wanted:
+            share.given_in_id = wanted
+            changed.append(share)
+    # Facts to refresh: every announcing group of that day (a talk deleted or removed took its link
+    # along already, by ``on_delete``).
+    groups = {share.group_id for share in announced}
+    if not changed:
+        return groups
+    if journal is not None:
+        theirs = [share.pk for share in changed if import_run is None or share.import_run != import_run]
+        if theirs:
+            journal.before(Share.objects.filter(pk__in=theirs))
+    rows_update(changed, ["given_in"])
+    return groups
+
+
 def membership_share_facts_refresh(*, group_id: int) -> None:
     """Recompute, for every membership of the group, the share facts the rules read:
-    shares given, next scheduled share and sign-ins. Three aggregate queries and one bulk update."""
+    shares given (delivered, or announced here and given in another group: ``given_in``),
+    next scheduled share, sign-ins, and talks hosted (delivered or announced shares whose
+    ``host`` the member is) with the last day hosted. Four aggregate queries and one bulk update."""
     given = dict(
-        Share.objects.filter(group_id=group_id, status=ShareStatus.DELIVERED)
+        Share.objects.filter(Q(status=ShareStatus.DELIVERED) | Q(status=ShareStatus.ANNOUNCED, given_in__isnull=False),
+                             group_id=group_id)
         .values_list("speaker_id").annotate(n=Count("id")).values_list("speaker_id", "n")
     )
+    hosted = {
+        host_id: (n, last) for host_id, n, last in
+        Share.objects.filter(group_id=group_id, host_id__isnull=False,
+                             status__in=[ShareStatus.DELIVERED, ShareStatus.ANNOUNCED])
+        .values_list("host_id").annotate(n=Count("id"), last=Max("day")).values_list("host_id", "n", "last")
+    }
     upcoming = dict(
         Share.objects.filter(group_id=group_id, status=ShareStatus.SCHEDULED, scheduled_for__gte=timezone.now())
         .values_list("speaker_id").annotate(first=Min("scheduled_for")).values_list("speaker_id", "first")
@@ -339,14 +438,16 @@ def membership_share_facts_refresh(*, group_id: int) -> None:
         .values_list("member_id").annotate(n=Count("id")).values_list("member_id", "n")
     )
     changed = []
-    for membership in Membership.objects.filter(group_id=group_id).only(
-        "id", "member_id", "shares_given", "next_share_at", "sign_in_count"
-    ):
-        facts = (given.get(membership.member_id, 0), upcoming.get(membership.member_id), signed.get(membership.member_id, 0))
-        if (membership.shares_given, membership.next_share_at, membership.sign_in_count) != facts:
-            membership.shares_given, membership.next_share_at, membership.sign_in_count = facts
+    fields = ["shares_given", "next_share_at", "sign_in_count", "talks_hosted", "last_hosted_on"]
+    for membership in Membership.objects.filter(group_id=group_id).only("id", "member_id", *fields):
+        member_id = membership.member_id
+        facts = (given.get(member_id, 0), upcoming.get(member_id), signed.get(member_id, 0),
+                 *hosted.get(member_id, (0, None)))
+        if tuple(getattr(membership, name) for name in fields) != facts:
+            for name, value in zip(fields, facts, strict=True):
+                setattr(membership, name, value)
             changed.append(membership)
-    rows_update(changed, ["shares_given", "next_share_at", "sign_in_count"])
+    rows_update(changed, fields)
 
 
 def _move_member_rows(into: Member, other: Member) -> None:
@@ -358,6 +459,7 @@ def _move_member_rows(into: Member, other: Member) -> None:
     Share.objects.filter(pk__in=both).update(sign_in_count=F("sign_in_count") - 1)
     SignIn.objects.filter(member=other).update(member=into)
     Share.objects.filter(speaker=other).update(speaker=into)
+    Share.objects.filter(host=other).update(host=into)
 
 
 register_member_mover(_move_member_rows)
@@ -591,6 +693,9 @@ def share_edit(*, share: Share, topic: str, abstract: str, visibility: str | Non
     edited = {name for name, value in before.items() if getattr(share, name) != value}
     if not edited:
         return share
+    if "topic" in edited:
+        # The topic is now the words of whoever wrote it: no longer the importer's guess.
+        share.topic_source = TopicSource.ADMIN if is_admin else TopicSource.SPEAKER
     _changed(share, action="edited", by=by, edited=edited)
     return share
 
@@ -834,7 +939,8 @@ def talk_boundaries_set(*, share: Share, start_message: Message, qa_message: Mes
 
 @transaction.atomic
 def talk_delete(*, share: Share, by, reason: str) -> Share:
-    """Delete a false talk: the share is cancelled and marked "deleted" in ``edited_fields``,
+    """Delete a false talk (or a false announced share): the share is cancelled and marked
+    "deleted" in ``edited_fields``,
     so that it leaves the archive's pages and a re-import of that day does not bring it back
     (``talks_import_day`` skips the talk found again).
 
@@ -848,9 +954,10 @@ def talk_delete(*, share: Share, by, reason: str) -> Share:
     if not reason:
         raise ValidationError(_("Say why the talk is deleted."), code="reason_required")
     _lock(share)
-    if share.status != ShareStatus.DELIVERED:
+    if share.status not in (ShareStatus.DELIVERED, ShareStatus.ANNOUNCED):
         raise ValidationError(_("Only a delivered talk can be deleted."), code="not_delivered")
     removed = {
+        "status": share.status,
         "talk_messages": [
             [message_id, part] for message_id, part in TalkMessage.objects.filter(share=share)
             .order_by("message__sent_at", "message_id").values_list("message_id", "part")
@@ -879,7 +986,7 @@ def talk_deletion(share: Share) -> ShareRevision | None:
 
 @transaction.atomic
 def talk_restore(*, share: Share, by, note: str = "") -> Share:
-    """Undo ``talk_delete``: the share is delivered again, without the "deleted" mark, with the
+    """Undo ``talk_delete``: the share is delivered (or announced) again, without the "deleted" mark, with the
     talk rows and sign-ins the deletion removed — those whose message (for talk rows) and
     member still exist and whose messages no other talk has taken since.
 
@@ -909,7 +1016,7 @@ def talk_restore(*, share: Share, by, note: str = "") -> Share:
             rows.append(SignIn(share=share, member_id=member_id, signed_at=dt.datetime.fromisoformat(signed_at),
                                origin=origin, message_id=message_id if message_id in messages else None,
                                import_run=import_run))
-    share.status = ShareStatus.DELIVERED
+    share.status = removed.get("status", ShareStatus.DELIVERED)
     share.sign_in_count = len(rows)
     share.edited_fields = [name for name in share.edited_fields if name != DELETED]
     try:

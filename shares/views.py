@@ -212,6 +212,10 @@ def _render_detail(request, group: Group, access: Access, pk: int, *, status: in
             group=group, initial={"speaker": share.speaker_id}
         )
     context["sign_in"] = _sign_in_context(share, access)
+    if share.given_in_id is not None:
+        # The talk given in another group, if the user may read it (the announcing group's members may).
+        context["given_in"] = (shares_visible_to(request.user).filter(pk=share.given_in_id, status=ShareStatus.DELIVERED)
+                               .select_related("group").first())
     return render(request, "shares/share_detail.html", context, status=status)
 
 

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from community.models import Group, Member, Membership, Visibility
 from community.permissions import is_group_admin
 
-from .models import SchedulePage, SchedulePageRevision, Share, ShareRevision, ShareStatus
+from .models import SchedulePage, SchedulePageRevision, Share, ShareRevision, ShareStatus, TopicSource
 from .services import ShareConflict, share_revision_record, share_snapshot
 
 # --- Diffs ---
@@ -232,6 +232,8 @@ def share_restore(*, share: Share, version: int, expected_version: int, by) -> S
         setattr(share, name, revision.snapshot[name])
     if "visibility" in restored:
         share.admin_visibility = share.visibility  # an admin's choice: the speaker may not go above it
+    if "topic" in restored:
+        share.topic_source = TopicSource.ADMIN  # an admin chose it
     share.version += 1
     share.updated_at = timezone.now()
     share.edited_fields = sorted(set(share.edited_fields) | restored)

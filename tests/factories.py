@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from community.models import Group, Member, Membership, MembershipRole, MembershipStatus, Message, Visibility
-from shares.models import Origin, Share, ShareStatus, SignIn
+from shares.models import Origin, Share, ShareStatus, SignIn, TopicSource
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 _seq = itertools.count(1)
@@ -57,6 +57,8 @@ def make_share(group: Group, speaker: Member, *, topic: str = "支付清结算",
                start: dt.datetime | None = None, visibility=Visibility.MEMBERS, **fields) -> Share:
     start = start or at("2018-05-20")
     fields.setdefault("origin", Origin.IMPORT if status == ShareStatus.DELIVERED else Origin.WEB)
+    # An imported talk's topic came from its announcement (the importer's usual case).
+    fields.setdefault("topic_source", TopicSource.ANNOUNCEMENT if fields["origin"] == Origin.IMPORT else TopicSource.SPEAKER)
     if status == ShareStatus.DELIVERED:
         fields.setdefault("started_at", start)
         fields.setdefault("ended_at", start + dt.timedelta(hours=1))

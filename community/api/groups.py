@@ -40,6 +40,8 @@ class GroupSerializer(serializers.Serializer):
     silence_days = serializers.IntegerField(read_only=True, help_text="Rule 'silent': days without a message.")
     never_shared_grace_days = serializers.IntegerField(
         read_only=True, help_text="Rule 'never shared': days after joining before it counts.")
+    hosting_counts_as_sharing = serializers.BooleanField(
+        read_only=True, help_text="Rule 'never shared': a member who hosted a talk since joining is not flagged.")
     nickname_form = serializers.CharField(read_only=True, help_text="Rule 'nickname': the form nicknames follow.")
     nickname_reminders = serializers.IntegerField(read_only=True, help_text="Rule 'nickname': reminders before removal.")
     nickname_grace_days = serializers.IntegerField(
@@ -54,6 +56,7 @@ _FIELD_TYPES = {
     forms.IntegerField: serializers.IntegerField,
     forms.TimeField: serializers.TimeField,
     forms.CharField: serializers.CharField,
+    forms.BooleanField: serializers.BooleanField,
 }
 
 

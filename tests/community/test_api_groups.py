@@ -21,7 +21,8 @@ def group_json(group: Group, **seats) -> dict:
         "slug": group.slug, "name": group.name, "description": "", "time_zone": "Asia/Shanghai",
         "seats": {"capacity": 500, "active": 0, "pending": 0, "free": 500, **seats},
         "share_time": "19:30:00", "sign_in_lead_minutes": 15, "announcement_template": DEFAULT_ANNOUNCEMENT,
-        "silence_days": 60, "never_shared_grace_days": 60, "nickname_form": "姓名-公司-岗位[-地区]",
+        "silence_days": 60, "never_shared_grace_days": 60, "hosting_counts_as_sharing": True,
+        "nickname_form": "姓名-公司-岗位[-地区]",
         "nickname_reminders": 2, "nickname_grace_days": 7,
     }
 

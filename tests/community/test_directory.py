@@ -15,9 +15,9 @@ from tests.pages import html_without_tokens
 pytestmark = pytest.mark.django_db
 
 URL = reverse("member_directory", kwargs={"group_slug": "prodarch"})
-MEMBER_COLUMNS = ["nickname", "name", "company", "city", "role", "last-message", "shares-given", "sign-ins"]
+MEMBER_COLUMNS = ["nickname", "name", "company", "city", "role", "last-message", "shares-given", "talks-hosted", "sign-ins"]
 ADMIN_COLUMNS = ["nickname", "name", "company", "city", "role", "status", "wechat", "last-message", "days-silent",
-                 "message-count", "shares-given", "next-share", "sign-ins", "exemption", "nickname-form"]
+                 "message-count", "shares-given", "talks-hosted", "next-share", "sign-ins", "exemption", "nickname-form"]
 
 
 @pytest.fixture
@@ -138,14 +138,14 @@ def test_directory_members_see_the_active_members_without_status_or_evidence(dir
 
     table = _Table.of(response)
     assert table.headers == ["group nickname", "name", "company", "city", "position", "last message", "shares given",
-                             "sign-ins"]
+                             "talks hosted", "sign-ins"]
     assert table.rows == [
         {"nickname": "周明远-群主", "name": "", "company": "", "city": "", "role": "owner", "last-message": "never",
-         "shares-given": "0", "sign-ins": "0"},
+         "shares-given": "0", "talks-hosted": "0", "sign-ins": "0"},
         {"nickname": "李东衡-关天数据-产品-上海", "name": "李东衡", "company": "关天数据", "city": "上海", "role": "产品",
-         "last-message": "2018-05-20", "shares-given": "2", "sign-ins": "7"},
+         "last-message": "2018-05-20", "shares-given": "2", "talks-hosted": "0", "sign-ins": "7"},
         {"nickname": "王芳-云汇支付-架构", "name": "王芳", "company": "云汇支付", "city": "", "role": "架构",
-         "last-message": "2018-06-01", "shares-given": "0", "sign-ins": "1"},
+         "last-message": "2018-06-01", "shares-given": "0", "talks-hosted": "0", "sign-ins": "1"},
     ]
     html = html_without_tokens(response)
     # Links carry database ids, which may contain any digits: the message count is looked for outside them.
@@ -163,26 +163,26 @@ def test_directory_admins_see_every_membership_with_status_and_evidence(director
 
     table = _Table.of(response)
     assert table.headers == ["group nickname", "name", "company", "city", "position", "status", "WeChat id",
-                             "last message", "days silent", "messages", "shares given", "next scheduled share",
+                             "last message", "days silent", "messages", "shares given", "talks hosted", "next scheduled share",
                              "sign-ins", "exemption", "nickname form"]
     assert [list(row) for row in table.rows] == [ADMIN_COLUMNS] * 5
     assert table.rows == [
         {"nickname": "周明远-群主", "name": "", "company": "", "city": "", "role": "owner", "status": "active",
-         "wechat": "", "last-message": "never", "days-silent": "—", "message-count": "0", "shares-given": "0",
+         "wechat": "", "last-message": "never", "days-silent": "—", "message-count": "0", "shares-given": "0", "talks-hosted": "0",
          "next-share": "—", "sign-ins": "0", "exemption": "—", "nickname-form": "✗ does not follow"},
         {"nickname": "新人", "name": "", "company": "", "city": "", "role": "", "status": "pending",
-         "wechat": "", "last-message": "never", "days-silent": "—", "message-count": "0", "shares-given": "0",
+         "wechat": "", "last-message": "never", "days-silent": "—", "message-count": "0", "shares-given": "0", "talks-hosted": "0",
          "next-share": "—", "sign-ins": "0", "exemption": "—", "nickname-form": "✗ does not follow"},
         {"nickname": "李东衡-关天数据-产品-上海", "name": "李东衡", "company": "关天数据", "city": "上海", "role": "产品",
          "status": "active", "wechat": "wxid_li", "last-message": "2018-05-20", "days-silent": "41", "message-count": "42",
-         "shares-given": "2", "next-share": "2018-07-02 20:00", "sign-ins": "7", "exemption": "—",
+         "shares-given": "2", "talks-hosted": "0", "next-share": "2018-07-02 20:00", "sign-ins": "7", "exemption": "—",
          "nickname-form": "✓ follows"},
         {"nickname": "王芳-云汇支付-架构", "name": "王芳", "company": "云汇支付", "city": "", "role": "架构",
          "status": "active", "wechat": "", "last-message": "2018-06-01", "days-silent": "29", "message-count": "3",
-         "shares-given": "0", "next-share": "—", "sign-ins": "1", "exemption": "until 2018-08-01: 出国",
+         "shares-given": "0", "talks-hosted": "0", "next-share": "—", "sign-ins": "1", "exemption": "until 2018-08-01: 出国",
          "nickname-form": "✓ follows"},
         {"nickname": "陈被移出-某支付-运营", "name": "陈", "company": "某支付", "city": "", "role": "", "status": "removed",
-         "wechat": "wxid_chen", "last-message": "never", "days-silent": "—", "message-count": "1", "shares-given": "0",
+         "wechat": "wxid_chen", "last-message": "never", "days-silent": "—", "message-count": "1", "shares-given": "0", "talks-hosted": "0",
          "next-share": "—", "sign-ins": "0", "exemption": "—", "nickname-form": "✓ follows"},
     ]
     assert response.context["as_of"] == dt.date(2018, 6, 30)

@@ -110,16 +110,19 @@ def test_talks_and_sign_ins_are_found_over_the_stored_and_the_new_messages():
     assert len(messages) == 21
     # The announcement and the sign-ins in one file, the talk and its questions in another.
     run(("before.md", transcript(DAY, messages[:5])))
-    assert Share.objects.count() == 0
+    # Announced, and not given in the record so far: a share of that day, announced, with its sign-ins.
+    assert list(Share.objects.values_list("status", "sign_in_count", "started_at")) == [("announced", 3, None)]
 
     result = run(("talk.md", transcript(DAY, messages[5:])))
 
     share = Share.objects.get()
+    assert (share.status, share.started_at) == ("delivered", at(DAY, "19:30:05"))
     assert (share.topic, share.sign_in_count, share.scheduled_for) == ("跨境收单的清结算", 3, at(DAY, "19:30"))
     assert sorted(SignIn.objects.values_list("member__display_name", flat=True)) == ["听众一", "听众三", "听众二"]
     assert TalkMessage.objects.filter(share=share, part="talk").count() == 14
-    assert (result.files[0]["added"], result.files[0]["not_in_file"], result.files[0]["sign_ins"]) == (16, 5, 3)
-    assert [t["status"] for t in result.files[0]["talks"]] == ["new"]
+    # The sign-ins came with the announcement's file; the announced share is now the talk given.
+    assert (result.files[0]["added"], result.files[0]["not_in_file"], result.files[0]["sign_ins"]) == (16, 5, 0)
+    assert [t["status"] for t in result.files[0]["talks"]] == ["changed"]
 
 
 def test_replace_days_removes_the_stored_messages_the_file_lacks_and_the_talk_built_on_them():

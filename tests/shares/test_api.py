@@ -39,6 +39,8 @@ def test_share_list_shows_every_field_in_the_group_time_zone(staff_client):
                 "group": "prodarch",
                 "date": "2018-05-20",
                 "topic": "新疆本地市场的多元化金融业务",
+                "topic_source": "announcement",
+                "given_in": None,
                 "speaker": {
                     "id": speaker.pk,
                     "display_name": "李东衡-关天数据-产品-上海",

@@ -47,7 +47,7 @@ def test_register_own_share(cast):
     share = Share.objects.get(topic="支付路由")
     assert response.status_code == 201
     assert response.json() == {
-        "id": share.pk, "group": "prodarch", "date": None, "topic": "支付路由",
+        "id": share.pk, "group": "prodarch", "date": None, "topic": "支付路由", "topic_source": "speaker", "given_in": None,
         "speaker": {"id": cast.member.member.pk, "display_name": "王芳-云汇支付-架构", "names": []},
         "status": "proposed", "scheduled_for": None, "started_at": None, "ended_at": None,
         "visibility": "members", "origin": "web", "sign_in_count": 0, "abstract": "要点", "version": 1,

@@ -57,6 +57,8 @@ def test_share_detail_of_a_talk_shows_sign_ins_and_the_talk_in_the_group_time_zo
         "group": "prodarch",
         "date": "2018-05-20",
         "topic": "新疆本地市场的多元化金融业务",
+        "topic_source": "announcement",
+        "given_in": None,
         "speaker": {"id": speaker.pk, "display_name": "李东衡-关天数据-产品-上海", "names": []},
         "status": "delivered",
         "scheduled_for": "2018-05-20T19:30:00+08:00",

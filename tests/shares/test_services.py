@@ -37,7 +37,7 @@ def test_talk_found_again_at_the_same_moments_in_another_zone_is_no_new_revision
     share.refresh_from_db()
     talk = TalkFound(speaker_id=speaker.pk, topic=share.topic, scheduled_for=at("2018-05-20", "19:30"),
                      started_at=dt.datetime(2018, 5, 20, 19, 30, tzinfo=SHANGHAI),
-                     ended_at=dt.datetime(2018, 5, 20, 20, 30, tzinfo=SHANGHAI))
+                     ended_at=dt.datetime(2018, 5, 20, 20, 30, tzinfo=SHANGHAI), topic_source="announcement")
 
     talks_import_day(group=group, day=dt.date(2018, 5, 20), talks=[talk], import_run=None)
 
