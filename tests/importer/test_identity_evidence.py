@@ -16,7 +16,7 @@ from community.names import normalize_name
 from community.services import OUT_OF_REACH, member_split
 from importer import services
 from importer.generator import write_corpus
-from shares.models import Share
+from shares.models import Share, ShareStatus
 from tests.factories import at, make_group, make_member, make_membership, make_person, make_user
 
 from .test_services import ANNOUNCE, run, transcript
@@ -318,7 +318,11 @@ def test_an_announced_name_borne_by_someone_who_posted_that_day_is_only_a_sugges
 def test_a_talk_announced_but_not_given_names_nobody():
     run(("1.md", announced_day("吴凌-化交-开发-上海", "willing", given=False)))
 
-    assert owner_of("吴凌-化交-开发-上海") is None
+    # The announced share's speaker is a member bearing the announced name, of their own: no
+    # run of the day is evidence that anyone else bears it.
+    share = Share.objects.get()
+    assert (share.status, share.speaker_id) == (ShareStatus.ANNOUNCED, owner_of("吴凌-化交-开发-上海"))
+    assert share.speaker_id != sender_of("今天嘉宾没来吗")
     assert not MemberMerge.objects.exists()
 
 
