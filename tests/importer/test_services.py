@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import call_command, load_command_class
 
 from community.models import Member, MemberMerge, Membership, Message, Name, NameLink, RecordedDay
 from importer.models import ImportedFile, ImportRun, ImportStatus
@@ -315,6 +315,18 @@ def test_command_exit_status_and_report(tmp_path, capsys):
     assert (data["counts"]["files_read"], data["counts"]["files_failed"], data["counts"]["shares_found"]) == (2, 1, 1)
     out = capsys.readouterr().out
     assert "shares found                     1" in out
+
+
+def test_command_runs_no_system_checks(tmp_path, monkeypatch):
+    def checks_run(*args, **kwargs):
+        raise AssertionError("the system checks ran")
+
+    monkeypatch.setattr("django.core.checks.run_checks", checks_run)
+    (tmp_path / "a.md").write_bytes(talk_day())
+    # Its options as parsed from the command line: call_command would skip the checks whatever the command says.
+    command = load_command_class("importer", "import_transcripts")
+    command.execute(**vars(command.create_parser("manage.py", "import_transcripts").parse_args([str(tmp_path / "a.md"), "--group", "prodarch", "-v", "0"])))
+    assert ImportRun.objects.get().counts["shares_found"] == 1
 
 
 def test_command_undo(tmp_path, capsys):
