@@ -623,15 +623,17 @@ def _memberships_ensure(group: Group, first_seen: dict[int, dt.datetime], resolv
     have = resolver.joined
     new = {member_id: moment for member_id, moment in first_seen.items() if member_id not in have}
     if new:
-        Membership.objects.bulk_create([Membership(group=group, member_id=m, joined_at=t) for m, t in new.items()])
-        created = list(Membership.objects.filter(group=group, member_id__in=list(new)).values_list("id", "member_id"))
-        periods = MembershipPeriod.objects.bulk_create(
-            [MembershipPeriod(membership_id=pk, joined_at=new[m]) for pk, m in created])
-        theirs = resolver.not_created(m for _pk, m in created)
+        # Tuples through ``sql.rows_insert``, which returns the ids: no model instances, no query for the ids.
+        membership_ids = sql.rows_insert(Membership, ["group_id", "member_id", "joined_at"],
+                                         [(group.pk, m, t) for m, t in new.items()])
+        created = list(zip(membership_ids, new, strict=True))
+        period_ids = sql.rows_insert(MembershipPeriod, ["membership_id", "joined_at"],
+                                     [(pk, new[m]) for pk, m in created])
+        theirs = resolver.not_created(new)
         if theirs:
             journal.created(Membership, [pk for pk, m in created if m in theirs])
-            ours = {pk for pk, m in created if m in theirs}
-            journal.created(MembershipPeriod, [p.pk for p in periods if p.membership_id in ours])
+            journal.created(MembershipPeriod,
+                            [period for period, (_pk, m) in zip(period_ids, created, strict=True) if m in theirs])
         have.update(new)
     if resolver.pending is None:
         resolver.pending = set(
