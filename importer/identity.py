@@ -42,14 +42,12 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import connection
-
 from community.models import Member, MemberMerge, Membership, Name, NameLink, NameLinkStatus, NameSource
 from community.names import is_weak_name, name_core, normalize_name, parse_nickname
 from community.permissions import members_out_of_reach
 from community.services import OUT_OF_REACH, member_merge, member_parts_update, name_link_suggest
 
-from .sql import db_datetime, newest_name_id, rows_insert
+from .sql import names_counts_update, newest_name_id, rows_insert
 
 ME = "我"
 
@@ -281,8 +279,14 @@ class IdentityResolver:
         """Read, in one query, the members that other groups know under these names (evidence for a
         name new to this group, ``_elsewhere``): a day's mentions and quotes cost one query, not one
         per name."""
-        wanted = {normalize_name(n) for n in names if parse_nickname(n) is not None}  # as ``_link_by_evidence``
-        wanted = {n for n in wanted if n and n not in self.by_norm and n not in self.other_groups}
+        # Each distinct name once (a day's mentions repeat), as ``_link_by_evidence`` would look it up;
+        # a name known already is not parsed (most of a day's names are).
+        wanted = set()
+        for name in set(names):
+            normalized = normalize_name(name)
+            if (normalized and normalized not in self.by_norm and normalized not in self.other_groups
+                    and parse_nickname(name) is not None):
+                wanted.add(normalized)
         if not wanted:
             return
         found: dict[str, set[int]] = {}
@@ -562,14 +566,8 @@ class IdentityResolver:
             for seen, pk in zip(new, created, strict=True):
                 seen.pk = pk
         if old:
-            # executemany: Django's bulk_update builds a CASE per row, far slower on this hot path.
-            table = connection.ops.quote_name(Name._meta.db_table)
-            adapt = db_datetime
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    f"UPDATE {table} SET first_seen = %s, last_seen = %s, times_seen = %s WHERE id = %s",
-                    [(adapt(s.first), adapt(s.last), s.times, s.pk) for s in old],
-                )
+            # Not Django's bulk_update: it builds a CASE per row, far slower on this hot path.
+            names_counts_update([(s.pk, s.first, s.last, s.times) for s in old])
         for seen in new + old:
             seen.dirty = False
         self.last_name_id = max([self.last_name_id] + [s.pk for s in new if s.pk])

@@ -24,7 +24,12 @@ def db_datetime(moment: dt.datetime | None):
     """What the backend stores for an aware datetime (SQLite: naive UTC text)."""
     if moment is None or connection.vendor != "sqlite":
         return moment
-    return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+    return _sqlite_datetime(moment)
+
+
+def _sqlite_datetime(moment: dt.datetime | None) -> str | None:
+    """``db_datetime`` on SQLite, for loops that asked ``connection.vendor`` once (it costs a context lookup)."""
+    return None if moment is None else moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
 
 
 def db_datetimes(day: dt.date, messages: list[RawMessage], moments: list[dt.datetime]) -> list:
@@ -158,7 +163,7 @@ def _adapter(field: models.Field, sqlite: bool):
     if kind in _PLAIN or not sqlite and kind in ("DateTimeField", "DateField"):
         return None
     if kind == "DateTimeField":
-        return lambda value: None if value is None else value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        return _sqlite_datetime
     if kind == "DateField":
         return lambda value: None if value is None else value.isoformat()
     raise TypeError(f"rows_insert: {field.model._meta.label}.{field.name} is a {kind}")
@@ -243,7 +248,8 @@ def names_counts_update(rows: list[tuple[int, dt.datetime | None, dt.datetime | 
                 [list(column) for column in zip(*rows, strict=True)])
         else:
             cursor.executemany(f"UPDATE {table} SET first_seen = %s, last_seen = %s, times_seen = %s WHERE id = %s",
-                               [(db_datetime(first), db_datetime(last), times, pk) for pk, first, last, times in rows])
+                               [(_sqlite_datetime(first), _sqlite_datetime(last), times, pk)
+                                for pk, first, last, times in rows])
 
 
 def run_changes_insert(rows: list[tuple[int, str, int, str, dict]]) -> None:
