@@ -379,9 +379,10 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
 
     keys = prepared.keys
     stored = sql.db_datetimes(day, transcript.messages, moments)
+    group_id, source_file = group.pk, label[-255:]
     if fresh:
         rows = [
-            (group.pk, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, label[-255:], m.line, key, run_id)
+            (group_id, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, source_file, m.line, key, run_id)
             for m, when, sender_id, key in zip(transcript.messages, stored, senders, keys, strict=True)
         ]
         sql.messages_insert(rows)
@@ -409,7 +410,7 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
             if match is None:
                 key = _free_key(key, taken)
                 taken.add(key)
-                rows.append((group.pk, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, label[-255:],
+                rows.append((group_id, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, source_file,
                              m.line, key, run_id))
         sql.messages_insert(rows)
         new_ids = iter(_message_ids(group, day, [row[10] for row in rows]) if rows else [])
