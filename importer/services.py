@@ -237,7 +237,9 @@ def _import_all(work: _Work, sources, strict, progress) -> None:
         ok = _import_one(work, prepared, latest)
         if not ok and strict:
             break
-    if not work.dry_run and (work.touched or work.result.counts.files_read):
+    counts = work.result.counts
+    if not work.dry_run and (work.touched or counts.files_read > counts.files_skipped + counts.files_failed):
+        # A run whose every file was unchanged (or failed) wrote nothing: no fact to refresh.
         with transaction.atomic():
             _refresh_group_facts(work)
 

@@ -7,6 +7,8 @@ import json
 
 import pytest
 from django.core.management import call_command, load_command_class
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from community.models import Member, MemberMerge, Membership, Message, Name, NameLink, RecordedDay
 from importer.models import ImportedFile, ImportRun, ImportStatus
@@ -302,6 +304,16 @@ def test_undo_run_removes_what_it_created():
     assert first.run.pk != second.run.pk
     with pytest.raises(ValueError, match="already undone"):
         import_run_undo(run_id=second.run.pk)
+
+
+def test_a_run_of_unchanged_files_refreshes_no_facts():
+    run(("2024-03-04.md", talk_day()))
+    with CaptureQueriesContext(connection) as queries:
+        result = run(("2024-03-04.md", talk_day()))
+    assert (result.counts.files_skipped, result.counts.messages_unchanged) == (1, 21)
+    # It wrote nothing, so the members' facts stand: not one read of the memberships or the shares.
+    assert [q["sql"] for q in queries.captured_queries
+            if "community_membership" in q["sql"] or "shares_share" in q["sql"]] == []
 
 
 def test_command_exit_status_and_report(tmp_path, capsys):
