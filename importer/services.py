@@ -238,7 +238,9 @@ def _import_all(work: _Work, sources, strict, progress) -> None:
         ok = _import_one(work, prepared, latest)
         if not ok and strict:
             break
-    if not work.dry_run and (work.touched or work.result.counts.files_read):
+    counts = work.result.counts
+    if not work.dry_run and (work.touched or counts.files_read > counts.files_skipped + counts.files_failed):
+        # A run whose every file was unchanged (or failed) wrote nothing: no fact to refresh.
         with transaction.atomic():
             _refresh_group_facts(work)
 
@@ -386,9 +388,10 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
 
     keys = prepared.keys
     stored = sql.db_datetimes(day, transcript.messages, moments)
+    group_id, source_file = group.pk, label[-255:]
     if fresh:
         rows = [
-            (group.pk, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, label[-255:], m.line, key, run_id)
+            (group_id, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, source_file, m.line, key, run_id)
             for m, when, sender_id, key in zip(transcript.messages, stored, senders, keys, strict=True)
         ]
         sql.messages_insert(rows)
@@ -416,7 +419,7 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
             if match is None:
                 key = _free_key(key, taken)
                 taken.add(key)
-                rows.append((group.pk, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, label[-255:],
+                rows.append((group_id, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, source_file,
                              m.line, key, run_id))
         sql.messages_insert(rows)
         new_ids = iter(_message_ids(group, day, [row[10] for row in rows]) if rows else [])
@@ -653,15 +656,17 @@ def _memberships_ensure(group: Group, first_seen: dict[int, dt.datetime], resolv
     have = resolver.joined
     new = {member_id: moment for member_id, moment in first_seen.items() if member_id not in have}
     if new:
-        Membership.objects.bulk_create([Membership(group=group, member_id=m, joined_at=t) for m, t in new.items()])
-        created = list(Membership.objects.filter(group=group, member_id__in=list(new)).values_list("id", "member_id"))
-        periods = MembershipPeriod.objects.bulk_create(
-            [MembershipPeriod(membership_id=pk, joined_at=new[m]) for pk, m in created])
-        theirs = resolver.not_created(m for _pk, m in created)
+        # Tuples through ``sql.rows_insert``, which returns the ids: no model instances, no query for the ids.
+        membership_ids = sql.rows_insert(Membership, ["group_id", "member_id", "joined_at"],
+                                         [(group.pk, m, t) for m, t in new.items()])
+        created = list(zip(membership_ids, new, strict=True))
+        period_ids = sql.rows_insert(MembershipPeriod, ["membership_id", "joined_at"],
+                                     [(pk, new[m]) for pk, m in created])
+        theirs = resolver.not_created(new)
         if theirs:
             journal.created(Membership, [pk for pk, m in created if m in theirs])
-            ours = {pk for pk, m in created if m in theirs}
-            journal.created(MembershipPeriod, [p.pk for p in periods if p.membership_id in ours])
+            journal.created(MembershipPeriod,
+                            [period for period, (_pk, m) in zip(period_ids, created, strict=True) if m in theirs])
         have.update(new)
     if resolver.pending is None:
         resolver.pending = set(

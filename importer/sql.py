@@ -9,8 +9,10 @@ parser. Datetimes go through ``db_datetime``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import time
+from dataclasses import dataclass
 
 from django.db import DatabaseError, connection, models
 
@@ -24,7 +26,12 @@ def db_datetime(moment: dt.datetime | None):
     """What the backend stores for an aware datetime (SQLite: naive UTC text)."""
     if moment is None or connection.vendor != "sqlite":
         return moment
-    return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+    return _sqlite_datetime(moment)
+
+
+def _sqlite_datetime(moment: dt.datetime | None) -> str | None:
+    """``db_datetime`` on SQLite, for loops that asked ``connection.vendor`` once (it costs a context lookup)."""
+    return None if moment is None else moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
 
 
 def db_datetimes(day: dt.date, messages: list[RawMessage], moments: list[dt.datetime]) -> list:
@@ -158,10 +165,32 @@ def _adapter(field: models.Field, sqlite: bool):
     if kind in _PLAIN or not sqlite and kind in ("DateTimeField", "DateField"):
         return None
     if kind == "DateTimeField":
-        return lambda value: None if value is None else value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        return _sqlite_datetime
     if kind == "DateField":
         return lambda value: None if value is None else value.isoformat()
     raise TypeError(f"rows_insert: {field.model._meta.label}.{field.name} is a {kind}")
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    """What ``rows_insert`` needs of a model and its columns, worked out once per (model, columns, backend):
+    the fields given and the others (taking their defaults), and how values are adapted."""
+
+    given: tuple
+    others: tuple
+    convert: tuple  # (index among the given columns, adapter) for the values to adapt
+    default_adapters: tuple  # an adapter (or None) per other field
+    names: str
+
+
+@functools.cache
+def _insert_plan(model: type[models.Model], columns: tuple[str, ...], vendor: str) -> _InsertPlan:
+    meta, sqlite = model._meta, vendor == "sqlite"
+    given = tuple(meta.get_field(name) for name in columns)
+    others = tuple(f for f in meta.concrete_fields if not f.primary_key and f not in given)
+    convert = tuple((i, adapt) for i, adapt in enumerate(_adapter(f, sqlite) for f in given) if adapt is not None)
+    return _InsertPlan(given, others, convert, tuple(_adapter(f, sqlite) for f in others),
+                       ", ".join(connection.ops.quote_name(f.column) for f in given + others))
 
 
 def rows_insert(model: type[models.Model], columns: list[str], rows: list[tuple]) -> list[int]:
@@ -171,27 +200,26 @@ def rows_insert(model: type[models.Model], columns: list[str], rows: list[tuple]
     PostgreSQL return the rows in the order given, as Django's ``bulk_create`` relies on).
     Django's ``bulk_create`` needs model instances and prepares every value through its query
     compiler, several times the cost of the insert itself. Plain columns only (text, numbers,
-    booleans, dates, moments, foreign keys): a model with another kind of field is refused."""
+    booleans, dates, moments, foreign keys): a model with another kind of field is refused.
+    The fields and adapters are worked out once per model and columns (a new member is one
+    row, inserted hundreds of times a run)."""
     if not rows:
         return []
-    meta, sqlite = model._meta, connection.vendor == "sqlite"
-    given = [meta.get_field(name) for name in columns]
-    others = [f for f in meta.concrete_fields if not f.primary_key and f not in given]
-    adapters = [_adapter(f, sqlite) for f in given]
+    vendor = connection.vendor
+    plan = _insert_plan(model, tuple(columns), vendor)
+    given, others, convert = plan.given, plan.others, plan.convert
     defaults = []
-    for field in others:
-        adapt, value = _adapter(field, sqlite), field.get_default()
+    for field, adapt in zip(others, plan.default_adapters, strict=True):
+        value = field.get_default()  # per call: a default may be a callable (``timezone.now``)
         defaults.append(value if adapt is None else adapt(value))
     defaults = tuple(defaults)
-    if connection.vendor == "postgresql":
-        return _rows_insert_unnest(model, given, others, rows, defaults)
-    convert = [(i, adapt) for i, adapt in enumerate(adapters) if adapt is not None]
-    names = ", ".join(connection.ops.quote_name(f.column) for f in given + others)
+    if vendor == "postgresql":
+        return _rows_insert_unnest(model, list(given), list(others), rows, defaults)
     row = "(" + ", ".join(["%s"] * (len(given) + len(others))) + ")"
     limit = connection.features.max_query_params
     size = max(1, limit // (len(given) + len(others))) if limit else 1000
-    head = f"INSERT INTO {_table(model)} ({names}) VALUES "
-    tail = f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
+    head = f"INSERT INTO {_table(model)} ({plan.names}) VALUES "
+    tail = f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
     ids: list[int] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), size):
@@ -243,7 +271,8 @@ def names_counts_update(rows: list[tuple[int, dt.datetime | None, dt.datetime | 
                 [list(column) for column in zip(*rows, strict=True)])
         else:
             cursor.executemany(f"UPDATE {table} SET first_seen = %s, last_seen = %s, times_seen = %s WHERE id = %s",
-                               [(db_datetime(first), db_datetime(last), times, pk) for pk, first, last, times in rows])
+                               [(_sqlite_datetime(first), _sqlite_datetime(last), times, pk)
+                                for pk, first, last, times in rows])
 
 
 def run_changes_insert(rows: list[tuple[int, str, int, str, dict]]) -> None:

@@ -1,7 +1,7 @@
 import datetime as dt
 
 import pytest
-from django.core.management import call_command
+from django.core.management import call_command, load_command_class
 
 from community.models import Member, Membership, MembershipPeriod, Name
 from importer.services import Source, roster_import
@@ -106,6 +106,19 @@ def test_roster_dry_run_writes_nothing():
     assert result.ok
     assert result.files[0]["rows"] == 3
     assert Member.objects.count() == 0
+
+
+def test_import_roster_command_runs_no_system_checks(tmp_path, monkeypatch):
+    def checks_run(*args, **kwargs):
+        raise AssertionError("the system checks ran")
+
+    monkeypatch.setattr("django.core.checks.run_checks", checks_run)
+    path = tmp_path / "roster.csv"
+    path.write_text(ROSTER)
+    # Its options as parsed from the command line: call_command would skip the checks whatever the command says.
+    command = load_command_class("importer", "import_roster")
+    command.execute(**vars(command.create_parser("manage.py", "import_roster").parse_args([str(path), "--group", "prodarch", "-v", "0"])))
+    assert Member.objects.count() == 3
 
 
 def test_import_roster_command_exit_status(tmp_path):

@@ -6,7 +6,9 @@ import datetime as dt
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import call_command, load_command_class
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from community.models import Member, MemberMerge, Membership, Message, Name, NameLink, RecordedDay
 from importer.models import ImportedFile, ImportRun, ImportStatus
@@ -304,6 +306,16 @@ def test_undo_run_removes_what_it_created():
         import_run_undo(run_id=second.run.pk)
 
 
+def test_a_run_of_unchanged_files_refreshes_no_facts():
+    run(("2024-03-04.md", talk_day()))
+    with CaptureQueriesContext(connection) as queries:
+        result = run(("2024-03-04.md", talk_day()))
+    assert (result.counts.files_skipped, result.counts.messages_unchanged) == (1, 21)
+    # It wrote nothing, so the members' facts stand: not one read of the memberships or the shares.
+    assert [q["sql"] for q in queries.captured_queries
+            if "community_membership" in q["sql"] or "shares_share" in q["sql"]] == []
+
+
 def test_command_exit_status_and_report(tmp_path, capsys):
     (tmp_path / "2024-03-04.md").write_bytes(talk_day())
     (tmp_path / "2024-03-05.md").write_bytes(transcript("2024-03-05", [("24:00:00", "x", "y")]))
@@ -315,6 +327,18 @@ def test_command_exit_status_and_report(tmp_path, capsys):
     assert (data["counts"]["files_read"], data["counts"]["files_failed"], data["counts"]["shares_found"]) == (2, 1, 1)
     out = capsys.readouterr().out
     assert "shares found                     1" in out
+
+
+def test_command_runs_no_system_checks(tmp_path, monkeypatch):
+    def checks_run(*args, **kwargs):
+        raise AssertionError("the system checks ran")
+
+    monkeypatch.setattr("django.core.checks.run_checks", checks_run)
+    (tmp_path / "a.md").write_bytes(talk_day())
+    # Its options as parsed from the command line: call_command would skip the checks whatever the command says.
+    command = load_command_class("importer", "import_transcripts")
+    command.execute(**vars(command.create_parser("manage.py", "import_transcripts").parse_args([str(tmp_path / "a.md"), "--group", "prodarch", "-v", "0"])))
+    assert ImportRun.objects.get().counts["shares_found"] == 1
 
 
 def test_command_undo(tmp_path, capsys):

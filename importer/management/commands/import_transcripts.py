@@ -22,6 +22,9 @@ from ._output import day_lines, print_summary
 
 class Command(BaseCommand):
     help = "Import exported daily chat transcripts (files or folders) into a group."
+    # An import needs the models and the database, not the system checks (URLs, templates,
+    # admin, security settings): skipping them is start-up time saved on every run.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="*", metavar="PATH", help="transcript files or folders (*.markdown, *.md, *.txt)")
