@@ -77,7 +77,7 @@ from .identity import ME, IdentityResolver
 from .journal import RunJournal, rows_before, rows_created
 from .models import ImportedFile, ImportKind, ImportRun, ImportStatus, RunChangeAction
 from .pipeline import Prepared, day_union, message_identity, prepared_files, stored_matches, stored_message
-from .transcript import RawMessage, Transcript, TranscriptError, message_moments
+from .transcript import RawMessage, Transcript
 
 logger = logging.getLogger(__name__)
 
@@ -232,10 +232,10 @@ def _import_all(work: _Work, sources, strict, progress) -> None:
     if work.trust_hashes:
         known = dict(ImportedFile.objects.filter(group=work.group).values_list("sha256", "message_count"))
     latest = latest_record_day(work.group.tz)
-    for index, prepared in enumerate(prepared_files(sources, known, latest_day=latest), start=1):
+    for index, prepared in enumerate(prepared_files(sources, known, latest_day=latest, tz=work.group.tz), start=1):
         if progress:
             progress(index, prepared.label)
-        ok = _import_one(work, prepared, latest)
+        ok = _import_one(work, prepared)
         if not ok and strict:
             break
     counts = work.result.counts
@@ -245,7 +245,7 @@ def _import_all(work: _Work, sources, strict, progress) -> None:
             _refresh_group_facts(work)
 
 
-def _import_one(work: _Work, prepared: Prepared, latest: dt.date) -> bool:
+def _import_one(work: _Work, prepared: Prepared) -> bool:
     group, resolver, result = work.group, work.resolver, work.result
     counts = result.counts
     counts.files_read += 1
@@ -255,12 +255,8 @@ def _import_one(work: _Work, prepared: Prepared, latest: dt.date) -> bool:
         return _fail(result, report, prepared.error)
     if prepared.unchanged_count is not None:
         return _skip(result, report, prepared.unchanged_count)
-    transcript, digest = prepared.transcript, prepared.digest
+    transcript, digest, moments = prepared.transcript, prepared.digest, prepared.moments
     report["day"] = transcript.day.isoformat()
-    try:
-        moments = message_moments(transcript, group.tz, latest_day=latest, filename=prepared.label)
-    except TranscriptError as error:
-        return _fail(result, report, str(error))
     result.warnings.extend(transcript.warnings)
     before = asdict(resolver.stats)
     try:

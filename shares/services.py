@@ -152,6 +152,8 @@ def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], impo
     ``talk_delete``) stays deleted: the talk found again is skipped, not recreated.
     ``journal``: told of every row changed or deleted before it is, and of rows created
     without an ``import_run`` column, except the rows of shares this run created."""
+    if not talks and keep_missing:
+        return DayTalks()  # nothing found, nothing to remove: the usual quiet day costs no query
     day_shares = list(Share.objects.filter(group=group, day=day).order_by("id"))
     existing = [share for share in day_shares if share.status != ShareStatus.CANCELLED]
     tombstones = [share for share in day_shares if share.status == ShareStatus.CANCELLED and DELETED in share.edited_fields]

@@ -78,3 +78,90 @@ def test_a_stored_message_reads_as_the_parser_would_its_mentions_read_again():
     assert (message.line, message.time, message.sender, message.kind, message.mentions, message.quote) == (
         12, dt.time(19, 46), "听众一", "text", ("周明远-云汇支付-产品-杭州",), None)
     assert stored_message(3, dt.time(9), "甲", "link", "标题 @某人", "http://x").mentions == ()
+
+
+# --- Preparing many files in a second process ---
+
+class _FileSource:
+    def __init__(self, label, data):
+        self.label, self._data = label, data
+
+    def read(self):
+        if self._data is None:
+            raise OSError(13, "Permission denied")
+        return self._data
+
+
+def _many_sources(tmp_path):
+    import datetime as dt
+
+    from importer.generator import write_corpus
+
+    paths = write_corpus(tmp_path, seed=3, days=10, messages_per_day=60, start=dt.date(2024, 3, 1))
+    sources = [_FileSource(p.name, p.read_bytes()) for p in paths]
+    # A bad file, an unreadable one and a known one among them: each keeps its place.
+    sources.insert(2, _FileSource("bad.md", transcript("2024-03-05", [("10:70:00", "甲乙丙", "x")])))
+    sources.insert(5, _FileSource("gone.md", None))
+    return sources
+
+
+def test_a_second_process_prepares_the_same_files_in_the_same_order(tmp_path, monkeypatch):
+    import datetime as dt
+    import zoneinfo
+
+    from importer import pipeline
+
+    sources = _many_sources(tmp_path)
+    known = {hashlib.sha256(sources[7].read()).hexdigest(): 99}
+    tz = zoneinfo.ZoneInfo("Asia/Shanghai")
+    pools = []
+
+    class CountedPool(pipeline.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(pipeline, "prepare_process_usable", lambda: True)
+    latest = dt.date(2024, 12, 31)
+    here = list(pipeline.prepared_files(sources, known, latest_day=latest, tz=tz, processes=False))
+    assert pools == []
+    there = list(pipeline.prepared_files(sources, known, latest_day=latest, tz=tz))
+    assert len(pools) == 1
+    assert len(sources) >= pipeline.PREPARE_PROCESS_MIN_FILES
+    assert there == here
+    assert [p.label for p in there] == [s.label for s in sources]
+    assert there[2].error == "bad.md:9: invalid time 10:70:00"
+    assert there[5].error == "gone.md:0: cannot read: Permission denied"
+    assert there[7].unchanged_count == 99 and there[7].transcript is None
+    assert all(p.moments and p.moments[0].tzinfo is tz for i, p in enumerate(there) if i not in (2, 5, 7))
+    assert sum(len(p.transcript.messages) for p in there if p.transcript) == 9 * 60  # one of ten days known
+
+
+def test_few_files_or_a_daemon_are_prepared_in_this_process(tmp_path, monkeypatch):
+    from importer import pipeline
+
+    class NoPool:
+        def __init__(self, *args, **kwargs):
+            raise AssertionError("no second process expected")
+
+    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", NoPool)
+    sources = _many_sources(tmp_path)
+    few = sources[:pipeline.PREPARE_PROCESS_MIN_FILES - 1]
+    assert [p.label for p in pipeline.prepared_files(few, {})] == [s.label for s in few]
+
+    class Daemon:
+        daemon = True
+
+    monkeypatch.setattr(pipeline.multiprocessing, "current_process", lambda: Daemon())
+    assert pipeline.prepare_process_usable() is False
+    assert [p.label for p in pipeline.prepared_files(sources, {})] == [s.label for s in sources]
+
+
+def test_prepare_with_the_group_zone_checks_every_moment():
+    import datetime as dt
+    import zoneinfo
+
+    prepared = prepare("late.md", talk_day(day="2024-03-04"), {}, latest_day=dt.date(2024, 3, 3),
+                       tz=zoneinfo.ZoneInfo("Asia/Shanghai"))
+    assert prepared.transcript is None and prepared.error.startswith("late.md:")
