@@ -47,7 +47,7 @@ from community.names import is_weak_name, name_core, normalize_name, parse_nickn
 from community.permissions import members_out_of_reach
 from community.services import OUT_OF_REACH, member_merge, member_parts_update, name_link_suggest
 
-from .sql import names_counts_update, newest_name_id, rows_insert
+from .sql import names_counts_update, names_elsewhere, newest_name_id, rows_insert
 
 ME = "我"
 
@@ -289,20 +289,14 @@ class IdentityResolver:
                 wanted.add(normalized)
         if not wanted:
             return
-        found: dict[str, set[int]] = {}
-        for normalized, member_id in (Name.objects.filter(normalized__in=wanted).exclude(group_id=self.group_id)
-                                      .order_by().values_list("normalized", "member_id").distinct()):
-            found.setdefault(normalized, set()).add(member_id)
+        found = names_elsewhere(self.group_id, wanted)
         for normalized in wanted:
             self.other_groups[normalized] = sorted(found.get(normalized, ()))[:2]
 
     def _elsewhere(self, normalized: str) -> list[int]:
         """Members known under this exact name in other groups (looked up once per run)."""
         if normalized not in self.other_groups:
-            self.other_groups[normalized] = list(
-                Name.objects.filter(normalized=normalized).exclude(group_id=self.group_id)
-                .order_by().values_list("member_id", flat=True).distinct()[:2]
-            )
+            self.other_groups[normalized] = sorted(names_elsewhere(self.group_id, [normalized]).get(normalized, ()))[:2]
         return self.other_groups[normalized]
 
     def _linked(self, member_id: int, name: str, why: str, record: bool = True) -> int | None:

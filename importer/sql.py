@@ -139,6 +139,28 @@ def day_messages(group_id: int, day: dt.date) -> list[tuple]:
     return rows
 
 
+# Names per statement in ``names_elsewhere`` (SQLite's oldest limit of parameters is 999).
+NAMES_PER_STATEMENT = 900
+
+
+def names_elsewhere(group_id: int, normalized: set[str] | list[str]) -> dict[str, set[int]]:
+    """The members known under each of these normalized names outside the group (in another group,
+    or in none: a name with no group), as ``Name.objects.filter(normalized__in=…).exclude(group_id=…)``
+    would find them; without the ORM's cost, a day's names at a time."""
+    found: dict[str, set[int]] = {}
+    wanted = list(normalized)
+    table = _table(Name)
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), NAMES_PER_STATEMENT):
+            chunk = wanted[start:start + NAMES_PER_STATEMENT]
+            cursor.execute(f"SELECT DISTINCT normalized, member_id FROM {table} WHERE normalized IN "
+                           f"({', '.join(['%s'] * len(chunk))}) AND (group_id IS NULL OR group_id <> %s)",
+                           [*chunk, group_id])
+            for name, member_id in cursor.fetchall():
+                found.setdefault(name, set()).add(member_id)
+    return found
+
+
 MESSAGE_COLUMNS = ("group_id", "sender_id", "sender_name", "sent_at", "kind", "text", "url", "source_day",
                    "source_file", "source_line", "key", "import_run")
 
