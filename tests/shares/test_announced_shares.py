@@ -585,3 +585,19 @@ def test_announced_share_page_query_count(linked, django_assert_num_queries, rev
 
     assert response.context["given_in"] == linked.given
     assert len(response.context["revisions"]) == revisions - 1  # the factory records no revision
+
+
+@pytest.mark.parametrize("sign_ins", [1, 3])
+def test_the_confirmation_page_query_count(world, django_assert_num_queries, sign_ins):
+    SignIn.objects.filter(share=world.announced).delete()
+    for person in [world.member, world.admin, world.speaker][:sign_ins]:
+        make_sign_in(world.announced, person.member)
+    Share.objects.filter(pk=world.announced.pk).update(sign_in_count=sign_ins)
+    client = client_for(world, "admin")
+
+    # session, user, the group, the user's member, groups of the user, groups the user runs,
+    # the share, membership (admin check)
+    with django_assert_num_queries(8):
+        response = client.get(share_url("talk_delete", world.announced), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert f"with its {sign_ins} sign-in" in response.content.decode()
