@@ -76,6 +76,13 @@ class ShareScheduleForm(forms.Form):
     )
 
 
+class ShareStartForm(forms.Form):
+    """The start of an announced share on its day; empty when the announcement gave no time."""
+
+    time = forms.TimeField(label=_("start"), widget=TimeInput(), required=False,
+                           help_text=_("Leave it empty when the announcement gave no time."))
+
+
 class ShareCancelForm(forms.Form):
     reason = forms.CharField(label=_("reason"), max_length=300, required=False)
 
@@ -164,6 +171,12 @@ class TalkDeleteForm(forms.Form):
     reason = forms.CharField(label=_("why this is not a talk"), max_length=300,
                              widget=forms.Textarea(attrs={"rows": 3}),
                              error_messages={"required": _("Say why the talk is deleted.")})
+
+    def __init__(self, *args, announced: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if announced:  # an announced share, not given here: no talk to judge
+            self.fields["reason"].label = _("why this share is deleted")
+            self.fields["reason"].error_messages["required"] = _("Say why the share is deleted.")
 
 
 class TalkRestoreForm(forms.Form):

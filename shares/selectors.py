@@ -15,6 +15,7 @@ from community.selectors import (
     group_ids_of_user,
     register_message_restriction,
     user_member_id,
+    user_roles,
 )
 
 from .models import Share, SharePreferredDate, ShareRevision, ShareStatus, TalkMessage
@@ -129,18 +130,39 @@ def speaker_name(share: Share) -> str:
     return nickname or share.speaker.display_name
 
 
-def shares_on_schedule(*, group: Group, start: dt.date, end: dt.date, user=None) -> QuerySet[Share]:
-    """The group's scheduled and delivered shares with a day from ``start`` to ``end``
-    (inclusive), speaker and nickname loaded, by day, start and id. With ``user``, only the
-    shares that user may see (``shares_visible_to``); without, all of them (admin texts)."""
+# What the week's paste-ready text lists; the schedule page and a member's calendar also show
+# the announced shares (announced in the group's record, not given there).
+PLANNED_STATUSES = (ShareStatus.SCHEDULED, ShareStatus.DELIVERED)
+SCHEDULE_STATUSES = (*PLANNED_STATUSES, ShareStatus.ANNOUNCED)
+
+
+def shares_on_schedule(*, group: Group, start: dt.date, end: dt.date, user=None,
+                       statuses=PLANNED_STATUSES) -> QuerySet[Share]:
+    """The group's shares of ``statuses`` (scheduled and delivered by default) with a day from
+    ``start`` to ``end`` (inclusive), speaker and nickname loaded, by day, start and id. With
+    ``user``, only the shares that user may see (``shares_visible_to``); without, all of them
+    (admin texts)."""
     shares = shares_visible_to(user) if user is not None else Share.objects.all()
     return (
-        shares.filter(group=group, day__gte=start, day__lte=end,
-                      status__in=[ShareStatus.SCHEDULED, ShareStatus.DELIVERED])
+        shares.filter(group=group, day__gte=start, day__lte=end, status__in=statuses)
         .select_related("speaker")
         .annotate(speaker_nickname=_speaker_nickname())
         .order_by("day", "scheduled_for", "id")
     )
+
+
+def given_in_talks(user, shares) -> dict[int, Share]:
+    """For the announced ``shares`` linked to a talk given in another group (``given_in``),
+    those talks the user may read (``shares_visible_to``: the announcing group's members may),
+    by id, with their group: two queries (the user's roles, the talks), none when no share is
+    linked. A talk the user may not read is missing, and the page names no talk."""
+    ids = {share.given_in_id for share in shares
+           if share.status == ShareStatus.ANNOUNCED and share.given_in_id is not None}
+    if not ids:
+        return {}
+    talks = (shares_visible_to(user, roles=user_roles(user)).filter(pk__in=ids, status=ShareStatus.DELIVERED)
+             .select_related("group"))
+    return {talk.pk: talk for talk in talks}
 
 
 def shares_proposed(*, group: Group) -> QuerySet[Share]:

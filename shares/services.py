@@ -292,16 +292,24 @@ def _overlaps(share: Share, talk: TalkFound) -> bool:
     return share.started_at <= talk.ended_at and talk.started_at <= (share.ended_at or share.started_at)
 
 
+def _same_announcement(share: Share, talk: TalkFound) -> bool:
+    """A deleted announced share (imported, never given: no start of its own) and the talk found
+    again of the same announced start: the same announcement, whoever the importer now names."""
+    return (share.origin == Origin.IMPORT and share.started_at is None and share.scheduled_for is not None
+            and share.scheduled_for == talk.scheduled_for)
+
+
 def _matching_tombstone(tombstones: list[Share], buried: set[int], talk: TalkFound, *, has_share: bool) -> Share | None:
     """The deleted talk that ``talk`` is found again as: one of the same speaker (or whose
-    speaker an admin changed) over the same time; else, when no live share takes the talk, one
+    speaker an admin changed) over the same time, or of the same announced start for a deleted
+    announced share (it has no time of its own); else, when no live share takes the talk, one
     of the same speaker whatever its time (the record may have moved)."""
     candidates = [
         share for share in tombstones
         if share.pk not in buried and (share.speaker_id == talk.speaker_id or "speaker" in share.edited_fields)
     ]
     for share in candidates:
-        if _overlaps(share, talk):
+        if _overlaps(share, talk) or _same_announcement(share, talk):
             return share
     if not has_share:
         for share in candidates:
@@ -720,6 +728,28 @@ def share_edit(*, share: Share, topic: str, abstract: str, visibility: str | Non
     return share
 
 
+@transaction.atomic
+def share_start_correct(*, share: Share, time: dt.time | None, by) -> Share:
+    """Correct the start of an announced share: ``time`` on its day (the day it was announced
+    for, which stays) in the group's time zone, or None when the announcement gave no time.
+
+    Group admins only (``PermissionDenied``). Only announced shares (``ValidationError``, code
+    ``not_announced``): an open share is scheduled (``share_schedule``), a delivered talk's
+    times come from its messages. "scheduled_for" joins ``edited_fields`` (re-import keeps
+    the admin's start); records "start corrected"; nothing is recorded when nothing changes."""
+    if not is_group_admin(by, share.group):
+        raise PermissionDenied(_("Only a group admin may correct the start of a share."))
+    _lock(share)
+    if share.status != ShareStatus.ANNOUNCED or share.day is None:
+        raise ValidationError(_("Only the start of an announced share can be corrected here."), code="not_announced")
+    start = dt.datetime.combine(share.day, time, tzinfo=share.group.tz) if time is not None else None
+    if start == share.scheduled_for:
+        return share
+    share.scheduled_for = start
+    _changed(share, action="start corrected", by=by, edited={"scheduled_for"})
+    return share
+
+
 # --- Sign-ins (签到) on the web ---
 
 SIGN_IN_AFTER_START = dt.timedelta(hours=2)
@@ -957,6 +987,10 @@ def talk_boundaries_set(*, share: Share, start_message: Message, qa_message: Mes
     return share
 
 
+# The revision that deletes a share, by the status it had ("talk deleted" for a delivered talk).
+DELETIONS = {ShareStatus.DELIVERED: "talk deleted", ShareStatus.ANNOUNCED: "announced share deleted"}
+
+
 @transaction.atomic
 def talk_delete(*, share: Share, by, reason: str) -> Share:
     """Delete a false talk (or a false announced share): the share is cancelled and marked
@@ -964,18 +998,21 @@ def talk_delete(*, share: Share, by, reason: str) -> Share:
     so that it leaves the archive's pages and a re-import of that day does not bring it back
     (``talks_import_day`` skips the talk found again).
 
-    Group admins only (``PermissionDenied``); the share must be delivered and ``reason`` is
-    required (``ValidationError`` otherwise, nothing written). Its talk rows and its sign-ins
-    (imported and web) are removed and kept in the "talk deleted" revision (author, reason as
-    the note), so that ``talk_restore`` can bring them back; the share's sign-in count goes to
-    0 and the members' share facts (shares given, sign-ins) are recomputed."""
+    Group admins only (``PermissionDenied``); the share must be delivered or announced, and
+    ``reason`` is required (``ValidationError`` otherwise, nothing written). Its talk rows and
+    its sign-ins (imported and web: they belong to the share) are removed and kept in the
+    "talk deleted" revision ("announced share deleted" for an announced share; author, reason
+    as the note), so that ``talk_restore`` can bring them back; the messages of the record are
+    never touched. The share's sign-in count goes to 0 and the members' share facts (shares
+    given, sign-ins) are recomputed."""
     _talk_admin(share, by)
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Say why the talk is deleted."), code="reason_required")
     _lock(share)
     if share.status not in (ShareStatus.DELIVERED, ShareStatus.ANNOUNCED):
-        raise ValidationError(_("Only a delivered talk can be deleted."), code="not_delivered")
+        raise ValidationError(_("Only a delivered talk or an announced share can be deleted."), code="not_delivered")
+    action = DELETIONS[share.status]
     removed = {
         "status": share.status,
         "talk_messages": [
@@ -992,7 +1029,7 @@ def talk_delete(*, share: Share, by, reason: str) -> Share:
     SignIn.objects.filter(share=share).delete()
     share.status = ShareStatus.CANCELLED
     share.sign_in_count = 0
-    _changed(share, action="talk deleted", by=by, note=reason, edited={DELETED}, extra={"removed": removed})
+    _changed(share, action=action, by=by, note=reason, edited={DELETED}, extra={"removed": removed})
     membership_share_facts_refresh(group_id=share.group_id)
     return share
 
@@ -1001,7 +1038,8 @@ def talk_deletion(share: Share) -> ShareRevision | None:
     """The revision that deleted the talk (with its author), if the share is a deleted talk."""
     if share.status != ShareStatus.CANCELLED or DELETED not in share.edited_fields:
         return None
-    return share.revisions.filter(action="talk deleted").select_related("author__member").order_by("-version").first()
+    return (share.revisions.filter(action__in=DELETIONS.values()).select_related("author__member")
+            .order_by("-version").first())
 
 
 @transaction.atomic
@@ -1039,9 +1077,10 @@ def talk_restore(*, share: Share, by, note: str = "") -> Share:
     share.status = removed.get("status", ShareStatus.DELIVERED)
     share.sign_in_count = len(rows)
     share.edited_fields = [name for name in share.edited_fields if name != DELETED]
+    action = "announced share restored" if share.status == ShareStatus.ANNOUNCED else "talk restored"
     try:
         with transaction.atomic():
-            _changed(share, action="talk restored", by=by, note=note.strip())
+            _changed(share, action=action, by=by, note=note.strip())
     except IntegrityError:
         raise ValidationError(
             _("Another share has this evening now: the talk cannot come back."), code="evening_taken"

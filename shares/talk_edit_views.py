@@ -66,12 +66,14 @@ def talk_export_markdown(request, group_slug: str, pk: int) -> HttpResponse:
 # --- The corrections ---
 
 def _talk_for_admin(request, group_slug: str, pk: int, *, deleted: bool = False) -> tuple[Group, GroupAccess, Share]:
-    """The group, the user's access and the talk (delivered, or with ``deleted`` also a talk an
-    admin deleted): 404 when the user may not see it, 403 when they may not correct it."""
+    """The group, the user's access and the talk (delivered; with ``deleted`` — deleting and
+    undoing — also an announced share, and a talk or announced share an admin deleted): 404
+    when the user may not see it, 403 when they may not correct it."""
     group = get_object_or_404(Group, slug=group_slug)
     share = shares_visible_to(request.user).filter(group=group, pk=pk).select_related("group", "speaker").first()
     is_deleted = share is not None and share.status == ShareStatus.CANCELLED and DELETED in share.edited_fields
-    if share is None or not (share.status == ShareStatus.DELIVERED or (deleted and is_deleted)):
+    is_announced = share is not None and share.status == ShareStatus.ANNOUNCED
+    if share is None or not (share.status == ShareStatus.DELIVERED or (deleted and (is_deleted or is_announced))):
         raise Http404
     access = group_access(request.user, group)
     if not access.is_admin:
@@ -164,32 +166,44 @@ def talk_details(request, group_slug: str, pk: int) -> HttpResponse:
 def _render_delete(request, group: Group, access: GroupAccess, share: Share, *,
                    form: TalkDeleteForm | None = None, status: int = 200) -> HttpResponse:
     deletion = services.talk_deletion(share)
+    # An announced share (or one deleted while announced): no talk page to go back to.
+    announced = _was_announced(share, deletion)
     return render(request, "shares/archive/delete.html", {
         "group": group,
         "access": access,
         "share": share,
         "deletion": deletion,
-        "form": form or TalkDeleteForm(),
+        "announced": announced,
+        "form": form or TalkDeleteForm(announced=announced),
         "restore_form": TalkRestoreForm(),
     }, status=status)
+
+
+def _was_announced(share: Share, deletion) -> bool:
+    if deletion is not None:
+        return (deletion.snapshot.get("removed") or {}).get("status") == ShareStatus.ANNOUNCED
+    return share.status == ShareStatus.ANNOUNCED
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def talk_delete(request, group_slug: str, pk: int) -> HttpResponse:
-    """Delete a false talk, with a reason; on a deleted talk, who deleted it, when and why,
-    and the button that undoes it."""
+    """Delete a false talk or announced share, with a reason, after this page asks (GET); on a
+    deleted one, who deleted it, when and why, and the button that undoes it."""
     group, access, share = _talk_for_admin(request, group_slug, pk, deleted=True)
     if request.method == "GET":
         return _render_delete(request, group, access, share)
-    form = TalkDeleteForm(request.POST)
+    announced = share.status == ShareStatus.ANNOUNCED
+    form = TalkDeleteForm(request.POST, announced=announced)
     if form.is_valid():
         try:
             services.talk_delete(share=share, by=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as error:
             _error_message(request, error)
         else:
-            messages.success(request, _("The talk is deleted. A new import of that day will not bring it back."))
+            messages.success(request, _("The announced share is deleted. A new import of that day will not bring it "
+                                        "back.") if announced else
+                             _("The talk is deleted. A new import of that day will not bring it back."))
             return redirect("talk_delete", group_slug=group.slug, pk=share.pk)
     return _render_delete(request, group, access, share, form=form, status=400)
 
@@ -206,6 +220,9 @@ def talk_restore(request, group_slug: str, pk: int) -> HttpResponse:
         except ValidationError as error:
             _error_message(request, error)
         else:
+            if share.status == ShareStatus.ANNOUNCED:
+                messages.success(request, _("The announced share is back on the schedule."))
+                return redirect("shares:share_detail", group_slug=group.slug, pk=share.pk)
             messages.success(request, _("The talk is back in the archive."))
             return redirect("shares:talk", group_slug=group.slug, pk=share.pk)
     return _render_delete(request, group, access, share, status=400)

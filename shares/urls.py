@@ -14,6 +14,7 @@ urlpatterns = [
     path("shares/<int:pk>/cancel/", views.share_cancel, name="share_cancel"),
     path("shares/<int:pk>/reassign/", views.share_reassign, name="share_reassign"),
     path("shares/<int:pk>/edit/", views.share_edit, name="share_edit"),
+    path("shares/<int:pk>/start/", views.share_start, name="share_start"),
     path("shares/<int:pk>/announcement/", views.share_announcement, name="share_announcement"),
     path("shares/<int:pk>/sign-in/", views.share_sign_in, name="share_sign_in"),
     path("shares/<int:pk>/sign-in/close/", views.share_sign_in_close, name="share_sign_in_close"),

@@ -32,12 +32,15 @@ from .forms import (
     ShareReassignForm,
     ShareRegisterForm,
     ShareScheduleForm,
+    ShareStartForm,
     WeekForm,
 )
 from .models import Share, ShareStatus, SignIn
 from .selectors import (
+    SCHEDULE_STATUSES,
     announcement_text,
     evenings,
+    given_in_talks,
     share_for_page,
     shares_of_speaker,
     shares_on_schedule,
@@ -63,6 +66,10 @@ REVISION_ACTIONS = {
     "boundaries moved": gettext_lazy("talk boundaries moved"),
     "talk deleted": gettext_lazy("talk deleted"),
     "talk restored": gettext_lazy("deleted talk restored"),
+    "announced (import)": gettext_lazy("announced, not given (import)"),
+    "start corrected": gettext_lazy("start corrected"),
+    "announced share deleted": gettext_lazy("announced share deleted"),
+    "announced share restored": gettext_lazy("deleted announced share restored"),
 }
 
 # Markdown in abstracts: what a talk summary needs, nothing that runs or loads from elsewhere.
@@ -124,15 +131,16 @@ def _error_message(request, error: ValidationError) -> None:
 @login_required
 @require_GET
 def schedule(request, group_slug: str) -> HttpResponse:
-    """This week and the next three, evening by evening; the user's own shares; for admins,
-    the proposed shares waiting for a day."""
+    """This week and the next three, evening by evening (the shares announced in the record and
+    not given there too, each with the talk given in another group when the user may read it);
+    the user's own shares; for admins, the proposed shares waiting for a day."""
     group, access = _group_access(request, group_slug)
     today = timezone.now().astimezone(group.tz).date()
     first = week_start_of(today)
     last = first + dt.timedelta(days=7 * SCHEDULE_WEEKS - 1)
-    days = evenings(
-        shares_on_schedule(group=group, start=first, end=last, user=request.user), start=first, days=7 * SCHEDULE_WEEKS
-    )
+    shares = list(shares_on_schedule(group=group, start=first, end=last, user=request.user, statuses=SCHEDULE_STATUSES))
+    _attach_given_in(request.user, shares)
+    days = evenings(shares, start=first, days=7 * SCHEDULE_WEEKS)
     weeks = [
         {"start": days[n][0], "evenings": [{"day": day, "shares": shares} for day, shares in days[n:n + 7]]}
         for n in range(0, len(days), 7)
@@ -145,6 +153,14 @@ def schedule(request, group_slug: str) -> HttpResponse:
         "own_shares": list(shares_of_speaker(group=group, member_id=access.member_id)),
         "proposed": list(shares_proposed(group=group)) if access.is_admin else [],
     })
+
+
+def _attach_given_in(user, shares: list[Share]) -> None:
+    """``given_in_talk`` on each share: the talk given in another group it links to, if the
+    user may read it (``selectors.given_in_talks``, one query), else None."""
+    talks = given_in_talks(user, shares)
+    for share in shares:
+        share.given_in_talk = talks.get(share.given_in_id)
 
 
 @login_required
@@ -193,6 +209,9 @@ def _render_detail(request, group: Group, access: Access, pk: int, *, status: in
         "can_schedule": access.is_admin and is_open,
         "can_reassign": access.is_admin and share.status != ShareStatus.CANCELLED,
         "can_announce": access.is_admin and _announceable(share),
+        # An announced share (found by the import, not given here): admins correct its start, or delete it.
+        "can_correct_start": access.is_admin and share.status == ShareStatus.ANNOUNCED,
+        "can_delete": access.is_admin and share.status == ShareStatus.ANNOUNCED,
     }
     if context["can_edit"]:
         context["edit_form"] = forms.get("edit_form") or ShareEditForm(initial={
@@ -207,15 +226,16 @@ def _render_detail(request, group: Group, access: Access, pk: int, *, status: in
             "time": local_start.time() if local_start else group.share_time,
             "overlap_reason": share.overlap_reason,
         })
+    if context["can_correct_start"]:
+        context["start_form"] = forms.get("start_form") or ShareStartForm(
+            initial={"time": local_start.time() if local_start else None})
     if context["can_reassign"]:
         context["reassign_form"] = forms.get("reassign_form") or ShareReassignForm(
             group=group, initial={"speaker": share.speaker_id}
         )
     context["sign_in"] = _sign_in_context(share, access)
-    if share.given_in_id is not None:
-        # The talk given in another group, if the user may read it (the announcing group's members may).
-        context["given_in"] = (shares_visible_to(request.user).filter(pk=share.given_in_id, status=ShareStatus.DELIVERED)
-                               .select_related("group").first())
+    # The talk given in another group, if the user may read it (the announcing group's members may).
+    context["given_in"] = given_in_talks(request.user, [share]).get(share.given_in_id)
     return render(request, "shares/share_detail.html", context, status=status)
 
 
@@ -324,6 +344,22 @@ def share_edit(request, group_slug: str, pk: int) -> HttpResponse:
         else:
             return _done(request, group, share, _("The share is saved."))
     return _render_detail(request, group, access, pk, edit_form=form)
+
+
+@login_required
+@require_POST
+def share_start(request, group_slug: str, pk: int) -> HttpResponse:
+    """Correct the start of an announced share (empty: the announcement gave no time). Group admins only."""
+    group, access, share = _share_action(request, group_slug, pk, admin_only=True)
+    form = ShareStartForm(request.POST)
+    if form.is_valid():
+        try:
+            services.share_start_correct(share=share, time=form.cleaned_data["time"], by=request.user)
+        except ValidationError as error:
+            _error_message(request, error)
+        else:
+            return _done(request, group, share, _("The start is saved."))
+    return _render_detail(request, group, access, pk, start_form=form)
 
 
 @login_required
@@ -455,12 +491,16 @@ def calendar(request, group_slug: str) -> HttpResponse:
     group's *public* shares to anyone. A browser that is logged in (session) as a member of
     the group, or as staff, also gets the group's members-only shares — a calendar app
     subscribing to the same URL does not. Hidden shares are never in the feed, whoever
-    asks. Scheduled and delivered shares with a start, from a year back on."""
+    asks. Scheduled and delivered shares with a start, from a year back on; for the group's
+    members also the announced shares (not given here, or given in another group: that talk
+    is named only when the member may read it)."""
     group = get_object_or_404(Group, slug=group_slug)
     members_only = request.user.is_authenticated and is_group_member(request.user, group)
     now = timezone.now()
-    shares = calendar_shares(group=group, members_only=members_only, today=now.astimezone(group.tz).date())
-    text = group_calendar(group=group, shares=shares, base_url=request.build_absolute_uri("/"), now=now)
+    shares = list(calendar_shares(group=group, members_only=members_only, today=now.astimezone(group.tz).date()))
+    given_in = given_in_talks(request.user, shares) if members_only else {}
+    text = group_calendar(group=group, shares=shares, base_url=request.build_absolute_uri("/"), now=now,
+                          given_in=given_in)
     response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{group.slug}.ics"'
     if members_only:

@@ -79,8 +79,79 @@ _ANNOUNCED_TOPIC = [
                r"先发|大家先|据说|$)"),
     re.compile(r"给大家分享(?:一下|下)?\s*(.+?)\s*(?:[。，,；;！!]|$)"),
 ]
-_START = re.compile(r"开始时间(?:为|是)?\s*[【\[（(]?\s*(\d{1,2})\s*[:：]\s*(\d{2})")
-_START_ALT = re.compile(r"(\d{1,2})\s*[:：]\s*(\d{2})\s*(?:准时)?开始(?!签到)")
+# --- the announced start: a clock time in one of these places of the announcement ---
+# A clock time: "20:00", "20：00", "8点", "8点半", "8点15(分)", "八点", "八点半", "八点一刻", "8点整".
+_CN_NUMBER = "零一二两三四五六七八九十"
+_CLOCK = (
+    rf"(?<![\d{_CN_NUMBER}])(?P<hour>\d{{1,2}}|[{_CN_NUMBER}]{{1,3}})\s*"
+    rf"(?:[:：]\s*(?P<minute>\d{{2}})|点\s*(?:(?P<half>半)|(?P<quarter>[一三])刻|"
+    rf"(?P<point_minute>\d{{1,2}}|[{_CN_NUMBER}]{{1,3}})\s*分?|整)?)"
+    rf"(?![\d{_CN_NUMBER}])"  # the whole number: never "7点1" of "7点15"
+)
+# Words that put a clock time in the evening ("今晚八点": 20:00, whenever the announcement was
+# posted); anywhere in the announcement, they put its start there ("今晚…7点半开始": 19:30).
+_EVENING_WORDS = "今晚|今天晚上|今日晚上|晚上|今夜"
+_EVENING = rf"(?P<evening>{_EVENING_WORDS})"
+EVENING_ANNOUNCEMENT = re.compile(_EVENING_WORDS)
+# A time that is the sign-in's, not the talk's ("今晚7点15签到").
+_NOT_SIGN_IN_TIME = r"(?!\s*(?:开始)?(?:签到|领红包|发红包))"
+# The labelled start: "开始时间为【20:00】", "开始时间：北京时间 20:30", "开始时间为晚上8点".
+START_LABELLED = re.compile(
+    rf"开始时间(?:为|是)?\s*[：:]?\s*[【\[（(]?\s*(?:北京时间|北京)?\s*{_EVENING}?\s*{_CLOCK}")
+# A time that the talk starts at: "大概8:30开始", "20:00准时开始", "8点半开讲" (not "7点开始签到").
+START_THEN_BEGINS = re.compile(rf"{_EVENING}?\s*{_CLOCK}\s*(?:准时)?(?:开始|开讲)(?!签到)")
+# The talk moved to a time: "分享提前到18:30", "分享改到晚上8点", "分享时间调整为20:30" (a few
+# words between, none of them the topic's or the speaker's: "分享主题为5点建议" gives no time).
+START_MOVED = re.compile(
+    rf"(?:分享|开始)(?:时间)?(?:(?!主题|题目|内容|嘉宾)[^，,。；;！!？?\d]){{0,4}}?(?:到|至|为|在)\s*{_EVENING}?\s*"
+    rf"{_CLOCK}{_NOT_SIGN_IN_TIME}")
+# A time of this evening: "今晚八点", "晚上8点半", "今晚20:00" (not the sign-in's "今晚7点15签到").
+START_EVENING = re.compile(rf"{_EVENING}\s*(?:的)?\s*{_CLOCK}{_NOT_SIGN_IN_TIME}")
+# Read in this order: the first that matches gives the start.
+START_SIGNALS = (START_LABELLED, START_THEN_BEGINS, START_MOVED, START_EVENING)
+
+
+def _cn_number(text: str) -> int | None:
+    """A small number in digits or Chinese numerals (一…十二, 两, 二十, 二十三, 三十): None otherwise."""
+    if text.isdigit():
+        return int(text)
+    digits = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        if (tens and tens not in digits) or (ones and ones not in digits) or len(text) > 3:
+            return None
+        return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
+    return digits[text] if len(text) == 1 and text in digits else None
+
+
+def announced_start(text: str) -> datetime.time | None:
+    """The start an announcement gives (``START_SIGNALS``): an hour before noon in an
+    announcement of this evening (``EVENING_ANNOUNCEMENT``: "今晚八点", "今晚…7点半开始") is in
+    the evening; otherwise as written (the caller moves "8:30" posted in the evening to 20:30).
+    None when it gives no time."""
+    evening = EVENING_ANNOUNCEMENT.search(text) is not None
+    for signal in START_SIGNALS:
+        m = signal.search(text)
+        if m is None:
+            continue
+        hour = _cn_number(m.group("hour"))
+        if m.group("minute"):
+            minute = int(m.group("minute"))
+        elif m.group("half"):
+            minute = 30
+        elif m.group("quarter"):
+            minute = 15 if m.group("quarter") == "一" else 45
+        elif m.group("point_minute"):
+            minute = _cn_number(m.group("point_minute"))
+        else:
+            minute = 0
+        if hour is None or minute is None or hour > 23 or minute > 59:
+            continue
+        if evening and hour < 12:
+            hour += 12
+        return datetime.time(hour, minute)
+    return None
+
 # An announcement is one message of at most this many characters (longer ones are
 # digests or pasted documents that happen to contain the words).
 ANNOUNCEMENT_MAX_CHARS = 800
@@ -137,14 +208,7 @@ def parse_announcement(index: int, sender: str, text: str, mentions: Sequence[st
     topic = topic_from(text, _ANNOUNCED_TOPIC)
     if not mention and not topic:
         return None
-    start = None
-    m = _START.search(text) or _START_ALT.search(text)
-    if m:
-        try:
-            start = datetime.time(int(m.group(1)), int(m.group(2)))
-        except ValueError:
-            start = None
-    return Announcement(index, index, mention, topic, start, sender)
+    return Announcement(index, index, mention, topic, announced_start(text), sender)
 
 
 def is_announcement_like(text: str) -> bool:
