@@ -2,7 +2,9 @@
 plain message; the counts live in the default cache, which is Redis shared by every web
 process when Redis is the cache."""
 
+import math
 import pickle
+import time
 
 import pytest
 import redis
@@ -32,12 +34,16 @@ def retry_after(response) -> int:
 def test_the_61st_anonymous_request_in_a_minute_is_throttled():
     assert AnonRateThrottle().rate == "60/minute"
     client = Client()
+    started = time.monotonic()
 
     statuses = [client.get(DOCS).status_code for _ in range(60)]
     throttled = client.get(DOCS)
+    elapsed = time.monotonic() - started
 
     assert statuses == [200] * 60
-    assert retry_after(throttled) >= 59
+    # The wait is what is left of the minute of the first request (less on a busy machine, where
+    # the sixty requests themselves take seconds).
+    assert retry_after(throttled) >= 59 - math.ceil(elapsed)
 
 
 @pytest.fixture
