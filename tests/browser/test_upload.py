@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from community.celery import app
+from config.celery import app
 from community.models import MembershipRole, Message
 from importer.models import ImportRun
 from tests.community.test_flag_worker import real_broker  # noqa: F401 — a fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from community.celery import app
+from config.celery import app
 from community.models import MembershipRole, Message
 from importer.models import ImportRun
 from shares.models import Share, SignIn

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from community.celery import app
+from config.celery import app
 from community.models import Message
 from importer.models import ImportedFile, ImportRun, ImportStatus, UploadedFile
 from importer.services import Source, transcripts_import

@@ -191,7 +191,7 @@ def test_progress_is_written_at_most_once_a_second(monkeypatch):
 @pytest.fixture
 def broker_down(tmp_path):
     """Tasks sent for real, to a broker that is not running; a callable puts things back."""
-    from community.celery import app
+    from config.celery import app
 
     keys = ("broker_url", "broker_write_url", "task_always_eager")
     previous = {key: app.conf[key] for key in keys}
@@ -272,7 +272,7 @@ def test_a_real_worker_imports_an_upload_queued_through_redis(real_broker):  # n
     from celery.contrib.testing.worker import start_worker
     from celery.signals import task_postrun
 
-    from community.celery import app
+    from config.celery import app
 
     group = make_group(slug="prodarch")
     # Wait for the worker's word rather than polling the run: the test database is SQLite's shared

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from community.celery import app
+from config.celery import app
 from community.models import Message
 from importer.generator import CorpusGenerator
 from importer.models import ImportedFile, ImportRun, ImportStatus, UploadedFile

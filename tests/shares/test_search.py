@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from community.celery import app as celery_app
+from config.celery import app as celery_app
 from community.models import Visibility
 from importer.services import Source, transcripts_import
 from shares.models import Share, ShareStatus, TalkIndex, TalkIndexTerm, TalkMessage, TalkPart, TermWeight
