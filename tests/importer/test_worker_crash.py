@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from config.celery import app
 from community.models import Message
+from config.celery import app
 from importer.generator import CorpusGenerator
 from importer.models import ImportedFile, ImportRun, ImportStatus, UploadedFile
 from importer.transcript import parse_transcript
