@@ -88,8 +88,14 @@ def _serving(tmp_path: Path, *commands: str):
         assert health == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}, (tmp_path / "serve.log").read_text()
         yield serve, port, env
     finally:
+        # Ctrl-C, so that serve stops its parts (each in a session of its own): killing it
+        # would leave the broker and beat running.
         if serve.poll() is None:
-            serve.kill()
+            serve.send_signal(signal.SIGINT)
+            try:
+                serve.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                serve.kill()
         log.close()
 
 
