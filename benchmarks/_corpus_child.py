@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="SQLite: time writing the imported messages alone, with no other work")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()

@@ -197,7 +197,7 @@ def child(argv: list[str]) -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--group", required=True)
     args = parser.parse_args(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()

@@ -202,7 +202,7 @@ def child_env(database_url: str, var_dir: Path) -> dict[str, str]:
     for name in ("DJANGO_ENV", "REDIS_URL", "CACHE_URL", "MEDIA_ROOT"):
         env.pop(name, None)
     env.update(
-        DJANGO_SETTINGS_MODULE="community.settings",
+        DJANGO_SETTINGS_MODULE="config.settings",
         DATABASE_URL=database_url,
         VAR_DIR=str(var_dir),
         DEBUG="false",  # as in production: Django keeps no query log

@@ -121,7 +121,7 @@ def _serve_and_measure(url: str, var_dir: Path, setup: dict, root: Path, log) ->
     env.update(REDIS_URL=f"unix://{redis_socket}?db=0", API_THROTTLE_USER="100000000/minute",
                API_THROTTLE_ANON="100000000/minute")
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "community.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
          "--worker-class", "sync", "--log-level", "warning"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=open(var_dir / "gunicorn.log", "w"),  # noqa: SIM115
         start_new_session=True,
@@ -203,7 +203,7 @@ def figures_for(samples: list[dict], *, postgres: bool) -> list[Figure]:
 
 
 def setup(folder: Path) -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "community.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()

@@ -71,6 +71,6 @@ def process_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str
     env = {k: v for k, v in os.environ.items()
            if k not in {"DJANGO_ENV", "REDIS_URL", "CACHE_URL", "DATABASE_URL", "MEDIA_ROOT", "DEBUG"}}
     var_dir.mkdir(parents=True, exist_ok=True)
-    env.update({"DJANGO_SETTINGS_MODULE": "community.settings", "DATABASE_URL": database_url, "VAR_DIR": str(var_dir),
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": database_url, "VAR_DIR": str(var_dir),
                 "CACHE_URL": "", "LOG_LEVEL": "INFO", "PYTHONPATH": str(REPO), **extra})
     return env

@@ -1,6 +1,6 @@
 """Every page of the URLconf, with hostile path parameters and query values: never a server error.
 
-The routes are read from the URLconf itself (``community/urls.py`` includes every app), so a new
+The routes are read from the URLconf itself (``config/urls.py`` includes every app), so a new
 page is fuzzed without being listed here; the API, which schemathesis and
 ``tests/test_api_hostile.py`` cover, and Django's own admin are left out. Each route is asked
 as staff, a group admin, a member and an anonymous visitor:

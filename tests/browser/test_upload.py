@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from community.celery import app
 from community.models import MembershipRole, Message
+from config.celery import app
 from importer.models import ImportRun
 from tests.community.test_flag_worker import real_broker  # noqa: F401 — a fixture
 from tests.factories import make_group, make_member, make_membership, make_user

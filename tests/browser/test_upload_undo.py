@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from community.celery import app
 from community.models import MembershipRole, Message
+from config.celery import app
 from importer.models import ImportRun
 from shares.models import Share, SignIn
 from tests.community.test_flag_worker import real_broker  # noqa: F401 — a fixture

@@ -52,7 +52,7 @@ def sample_rows(cursor) -> list:
 
 
 def run_manage(args, **environ):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "community.settings.test", **environ}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", **environ}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=300)
 

@@ -29,7 +29,7 @@ def touch_session(request):
 
 
 # This module is also the URLconf of the test that needs a view of its own.
-urlpatterns = [path("touch-session/", touch_session), path("", include("community.urls"))]
+urlpatterns = [path("touch-session/", touch_session), path("", include("config.urls"))]
 
 
 @contextlib.contextmanager

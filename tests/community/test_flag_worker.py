@@ -10,9 +10,9 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
-from community.celery import app
 from community.models import Flag, RecordedDay
 from community.tasks import task_flags_evaluate_all, task_group_flags_evaluate
+from config.celery import app
 from tests.factories import at, make_group, make_membership
 
 

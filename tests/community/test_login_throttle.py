@@ -324,7 +324,7 @@ NAMES = ["LOGIN_FAILURES_PER_USERNAME_AND_IP", "LOGIN_FAILURES_PER_IP", "LOGIN_F
 
 def _settings_in_a_process(**env) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if k not in {*NAMES, "LOGIN_FAILURES_PER_USERNAME"}}
-    environ.update(DJANGO_SETTINGS_MODULE="community.settings", **env)
+    environ.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
     code = f"from django.conf import settings; print(*(getattr(settings, name) for name in {NAMES!r}))"
     return subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=REPO, env=environ,
                           capture_output=True, text=True, timeout=120)

@@ -58,7 +58,7 @@ def _environment(var_dir: Path) -> dict[str, str]:
     """What `make run` gives `manage.py`: no database, broker, key or debug setting of its own."""
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "CACHE_URL"}}
-    env.update(VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="community.settings", PYTHONUNBUFFERED="1")
+    env.update(VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="config.settings", PYTHONUNBUFFERED="1")
     return env
 
 
@@ -88,8 +88,14 @@ def _serving(tmp_path: Path, *commands: str):
         assert health == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}, (tmp_path / "serve.log").read_text()
         yield serve, port, env
     finally:
+        # Ctrl-C, so that serve stops its parts (each in a session of its own): killing it
+        # would leave the broker and beat running.
         if serve.poll() is None:
-            serve.kill()
+            serve.send_signal(signal.SIGINT)
+            try:
+                serve.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                serve.kill()
         log.close()
 
 
@@ -110,9 +116,9 @@ def test_serve_starts_broker_worker_beat_web_and_ctrl_c_leaves_nothing(tmp_path)
         parts = _descendants(serve.pid)
         commands = " ".join(Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ") for pid in parts if _alive(pid))
         assert "redis-server" in commands
-        assert "celery -A community worker" in commands
-        assert "celery -A community beat" in commands
-        assert "gunicorn community.wsgi" in commands
+        assert "celery -A config worker" in commands
+        assert "celery -A config beat" in commands
+        assert "gunicorn config.wsgi" in commands
         # The web processes share their cache in the embedded Redis (database 1): an API request's
         # throttle count is kept there, where every gunicorn worker counts.
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=30) as response:
@@ -142,7 +148,7 @@ def test_serve_shows_visitors_no_traceback_nor_urlconf_and_keeps_its_own_key(tmp
                                  "from django.conf import settings; print(settings.SECRET_KEY, settings.DEBUG)"],
                                 cwd=REPO, env=env, capture_output=True, text=True, timeout=120).stdout.split()
 
-    assert missing[0] == 404 and "URLconf" not in missing[1] and "community.urls" not in missing[1], missing
+    assert missing[0] == 404 and "URLconf" not in missing[1] and "config.urls" not in missing[1], missing
     assert bad_host[0] == 400 and "DisallowedHost" not in bad_host[1] and "Traceback" not in bad_host[1], bad_host
     assert broken[0] == 500 and "<h1>Server Error (500)</h1><p></p>" in broken[1], broken
     assert "Traceback" not in broken[1] and "no such table" not in broken[1], broken

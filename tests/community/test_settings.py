@@ -8,8 +8,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from community.broker import broker_urls
 from community.env import Env
-from community.settings.base import database_config
-from community.settings.safety import check_production_secrets, generated_secret_key
+from config.settings.base import database_config
+from config.settings.safety import check_production_secrets, generated_secret_key
 
 REPO = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k3y-" + "x7Q!mZ2@rT9#wL5$" * 4
@@ -80,7 +80,7 @@ def test_check_production_secrets_unsafe_rejected(secret_key, hosts, message):
 
 def _run_django(args, **env):
     environ = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ENV"}}
-    environ.update(DJANGO_SETTINGS_MODULE="community.settings", **env)
+    environ.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=environ, capture_output=True, text=True, timeout=120)
 
 
@@ -113,7 +113,7 @@ def test_production_mode_check_deploy_reports_nothing():
 ])
 def test_cache_is_redis_when_a_url_is_given_else_per_process_memory(env, expected):
     environ = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CACHE_URL"}}
-    environ.update(DJANGO_SETTINGS_MODULE="community.settings", **env)
+    environ.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
     code = "from django.conf import settings; c = settings.CACHES['default']; print(c['BACKEND'], c.get('LOCATION'))"
     result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=REPO, env=environ,
                             capture_output=True, text=True, timeout=120)
@@ -122,7 +122,7 @@ def test_cache_is_redis_when_a_url_is_given_else_per_process_memory(env, expecte
 
 def _settings_of_a_process(*names: str, **env) -> list[str]:
     environ = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_ENV", "VAR_DIR"}}
-    environ.update(DJANGO_SETTINGS_MODULE="community.settings", **env)
+    environ.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
     code = f"from django.conf import settings; print(*(getattr(settings, name) for name in {list(names)!r}))"
     result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=REPO, env=environ,
                             capture_output=True, text=True, timeout=120)

@@ -17,8 +17,9 @@ from community.models import Member, MemberMerge, Membership, Message, Name, Nam
 from community.names import normalize_name
 from community.services import OUT_OF_REACH
 from importer.models import ImportRun, ImportStatus
+from importer.runs import import_run_execute
 from importer.services import Source, roster_import
-from importer.uploads import import_run_execute, import_upload_create
+from importer.uploads import import_upload_create
 from tests.factories import at, make_group, make_member, make_membership, make_message, make_person, make_user
 from tests.importer.test_services import run, transcript
 

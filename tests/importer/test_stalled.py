@@ -10,12 +10,12 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from community.celery import app
 from community.models import Message
+from config.celery import app
 from importer.models import ImportedFile, ImportRun, ImportStatus, UploadedFile
+from importer.runs import MAX_ATTEMPTS, Heartbeat, RunHeldElsewhere, import_run_execute
 from importer.services import Source, transcripts_import
 from importer.tasks import task_import_run_execute
-from importer.uploads import MAX_ATTEMPTS, Heartbeat, RunHeldElsewhere, import_run_execute
 from shares.models import Share, SignIn
 from tests.factories import ROLES, client_for, make_cast, make_user
 from tests.importer.test_services import talk_day

@@ -15,7 +15,8 @@ from PIL import Image
 
 from community.models import Member, Membership, MessageKind, Name, StoredImage
 from importer.models import ImportedFile, UploadedFile
-from importer.uploads import import_run_confirm, import_run_execute, import_upload_create
+from importer.runs import import_run_execute
+from importer.uploads import import_run_confirm, import_upload_create
 from shares.models import Share, SignIn
 from tests.factories import at, make_group, make_member, make_message, make_user
 from tests.importer.test_roster import ROSTER

@@ -10,16 +10,11 @@ import pytest
 from django.utils import timezone
 
 from community.models import Member, Membership, Message, Name
-from importer import uploads
+from importer import runs
 from importer.models import ImportedFile, ImportRun, ImportStatus, UploadedFile
-from importer.uploads import (
-    ProgressRecorder,
-    import_run_confirm,
-    import_run_execute,
-    import_run_requeue,
-    import_runs_resume,
-    import_upload_create,
-)
+from importer.runs import ProgressRecorder, import_run_execute
+from importer.tasks import import_runs_resume
+from importer.uploads import import_run_confirm, import_run_requeue, import_upload_create
 from shares.models import Share, SignIn
 from tests.community.test_flag_worker import real_broker  # noqa: F401 — a fixture
 from tests.factories import make_group, make_user
@@ -175,7 +170,7 @@ def test_execute_of_a_run_that_is_gone_does_nothing():
 def test_progress_is_written_at_most_once_a_second(monkeypatch):
     run = ImportRun.objects.create(group=make_group(), status=ImportStatus.RUNNING, progress={"total": 5})
     clock = iter([100.0, 100.3, 100.9, 101.2])
-    monkeypatch.setattr(uploads.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(runs.time, "monotonic", lambda: next(clock))
     recorder = ProgressRecorder(run_id=run.pk, total=5)
     seen = []
     for index in range(1, 5):
@@ -191,7 +186,7 @@ def test_progress_is_written_at_most_once_a_second(monkeypatch):
 @pytest.fixture
 def broker_down(tmp_path):
     """Tasks sent for real, to a broker that is not running; a callable puts things back."""
-    from community.celery import app
+    from config.celery import app
 
     keys = ("broker_url", "broker_write_url", "task_always_eager")
     previous = {key: app.conf[key] for key in keys}
@@ -245,7 +240,7 @@ def test_requeue_after_the_import_stopped_imports_the_kept_files(monkeypatch, dj
     def crash(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(uploads, "transcripts_import", crash)
+    monkeypatch.setattr(runs, "transcripts_import", crash)
     run = upload([("a.md", talk_day())], options=CONFIRMED, capture=django_capture_on_commit_callbacks)
     assert (run.status, run.errors) == ("failed", ["the import stopped: RuntimeError: disk full"])
     assert UploadedFile.objects.filter(run=run).count() == 1
@@ -272,7 +267,7 @@ def test_a_real_worker_imports_an_upload_queued_through_redis(real_broker):  # n
     from celery.contrib.testing.worker import start_worker
     from celery.signals import task_postrun
 
-    from community.celery import app
+    from config.celery import app
 
     group = make_group(slug="prodarch")
     # Wait for the worker's word rather than polling the run: the test database is SQLite's shared

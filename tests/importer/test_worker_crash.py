@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from community.celery import app
 from community.models import Message
+from config.celery import app
 from importer.generator import CorpusGenerator
 from importer.models import ImportedFile, ImportRun, ImportStatus, UploadedFile
 from importer.transcript import parse_transcript
@@ -58,7 +58,7 @@ def upload_of_many_days():
 def worker(env: dict[str, str], log: Path) -> subprocess.Popen:
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "community", "worker", "-l", "INFO", "--pool", "prefork",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "--pool", "prefork",
              "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -16,8 +16,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from community.celery import app as celery_app
 from community.models import Visibility
+from config.celery import app as celery_app
 from importer.services import Source, transcripts_import
 from shares.models import Share, ShareStatus, TalkIndex, TalkIndexTerm, TalkMessage, TalkPart, TermWeight
 from shares.search import highlight_html, stale_share_ids, talk_index_refresh, talk_snippets, talks_search

@@ -50,11 +50,11 @@ class Command(BaseCommand):
         self.stopping = False
         python = sys.executable
         parts = [
-            Part("worker", [python, "-m", "celery", "-A", "community", "worker", "-l", "INFO",
+            Part("worker", [python, "-m", "celery", "-A", "config", "worker", "-l", "INFO",
                             "--concurrency", str(celery_concurrency), "--without-gossip", "--without-mingle"]),
-            Part("beat", [python, "-m", "celery", "-A", "community", "beat", "-l", "INFO",
+            Part("beat", [python, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
                           "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME]),
-            Part("web", [python, "-m", "gunicorn", "community.wsgi", "--bind", f"{host}:{port}",
+            Part("web", [python, "-m", "gunicorn", "config.wsgi", "--bind", f"{host}:{port}",
                          "--workers", str(web_workers), "--access-logfile", "-", "--graceful-timeout", "5"]),
         ]
         broker: subprocess.Popen | None = None

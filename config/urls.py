@@ -5,8 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from community import home, security, views
-from shares import application_views, archive_views
+from community import health, security, views
+from shares import application_views, archive_views, home_views
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -19,8 +19,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("", home.home, name="home"),
-    path("healthz", home.healthz, name="healthz"),
+    path("", home_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", security.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,9 +1,6 @@
-import json
-
 import pytest
 from django.urls import reverse
 
-from community.broker import BrokerUrls
 from community.models import Visibility
 from shares.models import ShareStatus
 from tests.factories import at, make_group, make_member, make_membership, make_share, make_user
@@ -72,20 +69,3 @@ def test_home_query_count_does_not_grow_with_groups_and_talks(client, django_ass
         make_share(other, speaker, topic=f"分享{n}", visibility=Visibility.PUBLIC, start=at(f"2018-07-0{n + 1}"))
     with django_assert_max_num_queries(len(one.captured_queries)):
         client.get(reverse("home"))
-
-
-def test_healthz_reports_ok_with_live_database_and_broker(client, settings, embedded_redis):
-    settings.BROKER = BrokerUrls(celery="unused", redis=embedded_redis)
-    response = client.get(reverse("healthz"))
-    assert response.status_code == 200
-    assert json.loads(response.content) == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
-
-
-def test_healthz_reports_dead_broker(client, settings, tmp_path):
-    settings.BROKER = BrokerUrls(celery="unused", redis=f"unix://{tmp_path / 'no-such.sock'}?db=0")
-    response = client.get(reverse("healthz"))
-    body = json.loads(response.content)
-    assert response.status_code == 503
-    assert body["status"] == "error"
-    assert body["checks"]["database"] == "ok"
-    assert body["checks"]["broker"].startswith("error: ConnectionError")

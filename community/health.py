@@ -1,4 +1,4 @@
-"""Project-level pages: the home page and the health check. They compose every app."""
+"""The health check: whether the database and the broker answer. It reads no app's data."""
 
 from __future__ import annotations
 
@@ -6,23 +6,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-
-from community.selectors import groups_with_counts
-from shares.selectors import latest_talks, upcoming_shares
-
-
-def home(request):
-    return render(
-        request,
-        "home.html",
-        {
-            "groups": groups_with_counts(),
-            "upcoming": upcoming_shares(request.user),
-            "latest": latest_talks(request.user),
-        },
-    )
 
 
 def _check_database() -> str:

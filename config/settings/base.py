@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from community.broker import broker_urls, crontab_from_text
 from community.env import env
-from community.settings.safety import generated_secret_key
+from config.settings.safety import generated_secret_key
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env.str("VAR_DIR", str(BASE_DIR / "var")))
@@ -90,9 +90,9 @@ APPLICATIONS_PER_IP_PER_HOUR = env.int("APPLICATIONS_PER_IP_PER_HOUR", 5)
 # X-Forwarded-For; REMOTE_ADDR is the proxy's.
 LOGIN_THROTTLE_BEHIND_PROXY = False
 
-ROOT_URLCONF = "community.urls"
-WSGI_APPLICATION = "community.wsgi.application"
-ASGI_APPLICATION = "community.asgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
