@@ -416,9 +416,3 @@ def nickname_reminders_record(*, group: Group, memberships: list[Membership], by
         for membership in memberships
     ])
     return reminders
-
-
-def audit_record(*, group: Group | None, by, action: str, target: str = "", reason: str = "", **details) -> AuditEntry:
-    """An audit entry for a decision made elsewhere (a rule change, an application decided)."""
-    return AuditEntry.objects.create(group=group, actor=by, action=action, target=target[:300],
-                                     details=details, reason=reason[:300])

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
 from .dates import today_in
@@ -119,16 +119,6 @@ def groups_with_counts() -> QuerySet[Group]:
     return Group.objects.annotate(
         active_members=Count("memberships", filter=Q(memberships__status=MembershipStatus.ACTIVE))
     ).order_by("name")
-
-
-def memberships_with_members() -> QuerySet[Membership]:
-    """Every membership with its group, its member and the member's names loaded, ordered by
-    group, nickname and id: listing any number of them costs the same few queries."""
-    return (
-        Membership.objects.select_related("group", "member")
-        .prefetch_related(Prefetch("member__names", queryset=Name.objects.only("id", "member_id", "name")))
-        .order_by("group_id", "nickname", "id")
-    )
 
 
 # --- The seats: flags to review, reminders due, approved removals, the waiting list ---

@@ -41,7 +41,7 @@ from .models import (
     NameLinkStatus,
     NameSource,
 )
-from .names import is_weak_name, normalize_name, parse_nickname
+from .names import normalize_name, parse_nickname
 from .permissions import SEAT_STATUSES, is_group_admin, member_out_of_reach, members_out_of_reach
 
 MemberMover = Callable[[Member, Member], None]
@@ -269,10 +269,6 @@ def membership_leave(*, membership: Membership, left_at: dt.datetime | None = No
     membership.status = status
     membership.left_at = left_at
     membership.save(update_fields=["status", "left_at"])
-
-
-def is_strong_name(name: str) -> bool:
-    return not is_weak_name(name) and bool(normalize_name(name))
 
 
 # Who is who: a group's admins confirm or reject suggested links, merge and split members.

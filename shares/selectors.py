@@ -8,7 +8,7 @@ import re
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from community.models import Group, Member, Membership, MembershipStatus, Message, Name, Visibility
+from community.models import Group, Member, Membership, MembershipStatus, Message, Visibility
 from community.selectors import (
     UserRoles,
     admin_group_ids_of_user,
@@ -90,16 +90,6 @@ def latest_talks(user, *, limit: int = 5) -> QuerySet[Share]:
         .filter(status=ShareStatus.DELIVERED)
         .select_related("group", "speaker")
         .order_by("-started_at", "-id")[:limit]
-    )
-
-
-def shares_with_speakers() -> QuerySet[Share]:
-    """Every share with its group, its speaker and the speaker's names loaded; newest day
-    first (shares without a day last), then by id: listing any number costs the same few queries."""
-    return (
-        Share.objects.select_related("group", "speaker")
-        .prefetch_related(Prefetch("speaker__names", queryset=Name.objects.only("id", "member_id", "name")))
-        .order_by(F("day").desc(nulls_last=True), "id")
     )
 
 
