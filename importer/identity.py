@@ -42,6 +42,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from community.lengths import max_length
 from community.models import Member, MemberMerge, Membership, Name, NameLink, NameLinkStatus, NameSource
 from community.names import is_weak_name, name_core, normalize_name, parse_nickname
 from community.permissions import members_out_of_reach
@@ -50,6 +51,10 @@ from community.services import OUT_OF_REACH, member_merge, member_parts_update, 
 from .sql import names_counts_update, names_elsewhere, newest_name_id, rows_insert
 
 ME = "我"
+# Names cut to what their columns hold (read from the models, never copied).
+NAME_MAX = max_length(Name, "name")
+DISPLAY_NAME_MAX = max_length(Member, "display_name")
+MERGED_NAME_MAX = max_length(MemberMerge, "merged_name")
 
 
 # The columns a member created from a name is inserted with (``IdentityResolver._create_member``).
@@ -315,7 +320,7 @@ class IdentityResolver:
 
     def _merge_record(self, member_id: int, name: str, evidence: dict) -> None:
         """Record that ``name`` was linked to ``member_id`` by evidence (written with the names, by ``flush``)."""
-        self.records.append(MemberMerge(into_id=member_id, merged_name=name[:200], evidence=evidence))
+        self.records.append(MemberMerge(into_id=member_id, merged_name=name[:MERGED_NAME_MAX], evidence=evidence))
 
     def link_name(self, member_id: int, name: str, source: str, seen_at: dt.datetime | None, *, evidence: dict,
                   present: set[int], times: int = 1) -> str:
@@ -411,7 +416,7 @@ class IdentityResolver:
                 self.stats.suggestions += 1
 
     def _create_member(self, name: str) -> int:
-        member = Member(display_name=name[:200], import_run=self.import_run)
+        member = Member(display_name=name[:DISPLAY_NAME_MAX], import_run=self.import_run)
         member_parts_update(member=member, nickname=name)
         # A plain insert: ``Model.save`` costs several times the insert itself, once per new name.
         (member_id,) = rows_insert(Member, list(_MEMBER_COLUMNS),
@@ -431,7 +436,7 @@ class IdentityResolver:
         key = (member_id, normalized, source)
         seen = self.names.get(key)
         if seen is None:
-            seen = NameSeen(member_id, name[:200], normalized, source, seen_at, last, 0, dirty=True, run=self.import_run)
+            seen = NameSeen(member_id, name[:NAME_MAX], normalized, source, seen_at, last, 0, dirty=True, run=self.import_run)
             self.names[key] = seen
             self._index(name, normalized, member_id)
         seen.times += times

@@ -50,6 +50,7 @@ from django.utils import timezone
 
 from community.bulk import rows_update
 from community.dates import latest_record_day, record_day_problem
+from community.lengths import max_length
 from community.models import (
     Group,
     Member,
@@ -84,6 +85,13 @@ logger = logging.getLogger(__name__)
 TRANSCRIPT_SUFFIXES = {".markdown", ".md", ".txt"}
 # The most stored messages read for the quotes of one file that are not of the file's own messages.
 QUOTE_LOOKUP_ROWS = 2_000
+# Texts cut to what their columns hold (read from the models, never copied).
+SENDER_NAME_MAX = max_length(Message, "sender_name")
+SOURCE_FILE_MAX = max_length(Message, "source_file")  # a file's path keeps its end: the file name
+FILE_PATH_MAX = max_length(ImportedFile, "path")
+DISPLAY_NAME_MAX = max_length(Member, "display_name")
+# The most characters of a message, quote or topic kept in a link's evidence (JSON: no column limit).
+EVIDENCE_EXCERPT = 200
 
 
 class _DryRunRollback(Exception):
@@ -384,10 +392,10 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
 
     keys = prepared.keys
     stored = sql.db_datetimes(day, transcript.messages, moments)
-    group_id, source_file = group.pk, label[-255:]
+    group_id, source_file = group.pk, label[-SOURCE_FILE_MAX:]
     if fresh:
         rows = [
-            (group_id, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, source_file, m.line, key, run_id)
+            (group_id, sender_id, m.sender[:SENDER_NAME_MAX], when, m.kind, m.text, m.url, day, source_file, m.line, key, run_id)
             for m, when, sender_id, key in zip(transcript.messages, stored, senders, keys, strict=True)
         ]
         sql.messages_insert(rows)
@@ -415,7 +423,7 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
             if match is None:
                 key = _free_key(key, taken)
                 taken.add(key)
-                rows.append((group_id, sender_id, m.sender[:200], when, m.kind, m.text, m.url, day, source_file,
+                rows.append((group_id, sender_id, m.sender[:SENDER_NAME_MAX], when, m.kind, m.text, m.url, day, source_file,
                              m.line, key, run_id))
         sql.messages_insert(rows)
         new_ids = iter(_message_ids(group, day, [row[10] for row in rows]) if rows else [])
@@ -434,7 +442,7 @@ def _import_day(work: _Work, prepared: Prepared, moments: list[dt.datetime], *, 
         work.linked_groups |= announced_shares_link(day=day, journal=journal, import_run=run_id)
     if replace and not fresh:
         journal.delete(ImportedFile.objects.filter(group=group, day=day))
-    sql.file_imported(group.pk, day, digest, label[-500:], run_id, len(keys), timezone.now())
+    sql.file_imported(group.pk, day, digest, label[-FILE_PATH_MAX:], run_id, len(keys), timezone.now())
     return {
         "added": len(rows),
         "kept": kept,
@@ -479,9 +487,9 @@ def _quotes_link(group: Group, resolver: IdentityResolver, transcript: Transcrip
         sender = resolver.moved.get(result.sender, result.sender)
         quoted = result.message
         outcome = resolver.link_name(sender, wanted.name, NameSource.QUOTE, wanted.moment, present=present, times=0,
-                                     evidence={"rule": "a quote of their message", "quote": wanted.text[:200],
+                                     evidence={"rule": "a quote of their message", "quote": wanted.text[:EVIDENCE_EXCERPT],
                                                "quoted_at": quoted.moment.isoformat(),
-                                               "quoted": (quoted.text or quoted.url)[:200],
+                                               "quoted": (quoted.text or quoted.url)[:EVIDENCE_EXCERPT],
                                                "quote_at": wanted.moment.isoformat()})
         merged = merged or outcome == "merged"
     return merged
@@ -533,7 +541,7 @@ def _announced_names_link(resolver: IdentityResolver, union: _Union) -> None:
         resolver.link_name(speaker, talk.speaker_mention, NameSource.ANNOUNCEMENT, announced_at, present=present,
                            evidence={"rule": "the announced speaker of the talk", "speaker": talk.speaker,
                                      "announced_by": union.messages[talk.announcement_index].sender,
-                                     "announced_at": announced_at.isoformat(), "topic": talk.topic[:200],
+                                     "announced_at": announced_at.isoformat(), "topic": talk.topic[:EVIDENCE_EXCERPT],
                                      "started_at": union.moments[talk.start_index].isoformat()})
         changed = True
     if changed:
@@ -971,7 +979,7 @@ class _RosterResolver(IdentityResolver):
         super().see(member_id, name, normalized, source, seen_at, last=last, times=times)
 
     def _create_member(self, name: str) -> int:
-        member = _NewMember(display_name=name[:200])
+        member = _NewMember(display_name=name[:DISPLAY_NAME_MAX])
         member_parts_update(member=member, nickname=name)
         self.provisional_count += 1
         self.unsaved[-self.provisional_count] = member

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.lengths import clip
 from community.models import Group
 
 from .models import ImportKind, ImportRun, ImportStatus, UploadedFile
@@ -41,7 +42,7 @@ def import_upload_create(*, group: Group, user, kind: str, files: Sequence[tuple
         options=options or {}, progress={"done": 0, "total": len(files), "current": "", "at": _now()},
     )
     UploadedFile.objects.bulk_create([
-        UploadedFile(run=run, position=position, name=name[:255], size=len(data), data=data)
+        UploadedFile(run=run, position=position, name=clip(name, UploadedFile, "name", keep_end=True), size=len(data), data=data)
         for position, (name, data) in enumerate(files)
     ])
     transaction.on_commit(lambda: import_run_enqueue(run_id=run.pk))

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from community.bulk import rows_update
 from community.dates import EARLIEST_DAY, LATEST_QUERY_DAY, is_query_day
+from community.lengths import clip
 from community.models import (
     Application,
     ApplicationStatus,
@@ -103,7 +104,7 @@ def share_revision_record(*, share: Share, action: str, author=None, note: str =
     """Keep a full snapshot of the share as it is now (version = share.version), with
     ``extra`` keys beside the share's fields (what a deletion removed, to undo it)."""
     return ShareRevision.objects.create(
-        share=share, version=share.version, author=author, action=action, note=note[:300],
+        share=share, version=share.version, author=author, action=action, note=clip(note, ShareRevision, "note"),
         snapshot={**share_snapshot(share), **(extra or {})},
     )
 
@@ -171,7 +172,7 @@ def talks_import_day(*, group: Group, day: dt.date, talks: list[TalkFound], impo
         new = share is None
         if new:
             share = Share.objects.create(
-                group=group, speaker_id=talk.speaker_id, topic=talk.topic[:300], topic_source=talk.topic_source,
+                group=group, speaker_id=talk.speaker_id, topic=clip(talk.topic, Share, "topic"), topic_source=talk.topic_source,
                 status=ShareStatus.DELIVERED if talk.delivered else ShareStatus.ANNOUNCED, host_id=talk.host_id,
                 day=day, scheduled_for=talk.scheduled_for, started_at=talk.started_at, ended_at=talk.ended_at,
                 visibility=group.imported_share_visibility, origin=Origin.IMPORT, import_run=import_run,
@@ -329,7 +330,7 @@ def _update_from_talk(share: Share, talk: TalkFound, journal: ImportJournal | No
     before = (share_snapshot(share), share.topic_source, share.host_id)
     edited = set(share.edited_fields)
     if share.origin == Origin.IMPORT and "topic" not in edited:
-        share.topic = talk.topic[:300]
+        share.topic = clip(talk.topic, Share, "topic")
         share.topic_source = talk.topic_source
     if "speaker" not in edited:
         share.speaker_id = talk.speaker_id

@@ -29,6 +29,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from community.lengths import clip
 from community.models import Group, Member, Membership, Visibility
 from community.permissions import is_group_admin
 
@@ -331,7 +332,7 @@ def _page_save(page: SchedulePage, *, body: str, by, note: str) -> SchedulePage:
     page.full_clean()
     page.save()
     SchedulePageRevision.objects.create(
-        page=page, version=page.version, body=body, author=by, created_at=page.updated_at, note=note[:300],
+        page=page, version=page.version, body=body, author=by, created_at=page.updated_at, note=clip(note, SchedulePageRevision, "note"),
     )
     return page
 
