@@ -18,7 +18,7 @@ from django.db import connection
 from community.models import Member, MessageKind, StoredImage
 from tests.factories import at, make_cast, make_message, make_share, make_sign_in
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 REPO = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 16

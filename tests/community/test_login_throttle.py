@@ -330,12 +330,14 @@ def _settings_in_a_process(**env) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_the_numbers_are_read_from_the_environment():
     assert _settings_in_a_process().stdout.split() == ["5", "50", "15", "15", "5"]
     given = dict(zip(NAMES, ["3", "40", "10", "60", "2"], strict=True))
     assert _settings_in_a_process(**given).stdout.split() == ["3", "40", "10", "60", "2"]
 
 
+@pytest.mark.slow
 def test_the_old_per_username_setting_is_refused_with_its_replacement():
     result = _settings_in_a_process(LOGIN_FAILURES_PER_USERNAME="5")
     assert result.returncode != 0

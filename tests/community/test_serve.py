@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import redis
 
+pytestmark = pytest.mark.slow  # starts serve: a broker, a worker, beat and a web server
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -84,18 +84,21 @@ def _run_django(args, **env):
     return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=environ, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_production_mode_without_secret_key_refuses_to_start():
     result = _run_django(["check"], DJANGO_ENV="production", ALLOWED_HOSTS="community.example.org")
     assert result.returncode != 0
     assert "DJANGO_ENV=production needs SECRET_KEY set to a real secret." in result.stderr
 
 
+@pytest.mark.slow
 def test_production_mode_without_allowed_hosts_refuses_to_start():
     result = _run_django(["check"], DJANGO_ENV="production", SECRET_KEY=STRONG_KEY)
     assert result.returncode != 0
     assert "DJANGO_ENV=production needs ALLOWED_HOSTS" in result.stderr
 
 
+@pytest.mark.slow
 def test_production_mode_check_deploy_reports_nothing():
     result = _run_django(
         ["check", "--deploy", "--fail-level", "WARNING"],
@@ -111,6 +114,7 @@ def test_production_mode_check_deploy_reports_nothing():
     ({"REDIS_URL": "redis://broker:6379/0", "CACHE_URL": "unix:///srv/var/redis.sock?db=1"},
      "django.core.cache.backends.redis.RedisCache unix:///srv/var/redis.sock?db=1"),
 ])
+@pytest.mark.slow
 def test_cache_is_redis_when_a_url_is_given_else_per_process_memory(env, expected):
     environ = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CACHE_URL"}}
     environ.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
@@ -130,12 +134,14 @@ def _settings_of_a_process(*names: str, **env) -> list[str]:
     return result.stdout.split()
 
 
+@pytest.mark.slow
 def test_debug_is_off_unless_a_developer_turns_it_on(tmp_path):
     # `make run` (a demo anyone may reach) shows no traceback and no URLconf; DEBUG=1 is the opt-in.
     assert _settings_of_a_process("DEBUG", VAR_DIR=str(tmp_path)) == ["False"]
     assert _settings_of_a_process("DEBUG", VAR_DIR=str(tmp_path), DEBUG="1") == ["True"]
 
 
+@pytest.mark.slow
 def test_without_a_secret_key_one_is_generated_once_into_var_and_kept(tmp_path):
     first = _settings_of_a_process("SECRET_KEY", VAR_DIR=str(tmp_path))
     second = _settings_of_a_process("SECRET_KEY", VAR_DIR=str(tmp_path))
@@ -148,11 +154,13 @@ def test_without_a_secret_key_one_is_generated_once_into_var_and_kept(tmp_path):
     assert _settings_of_a_process("SECRET_KEY", VAR_DIR=str(tmp_path / "other")) != first
 
 
+@pytest.mark.slow
 def test_a_secret_key_in_the_environment_is_used_and_nothing_is_generated(tmp_path):
     assert _settings_of_a_process("SECRET_KEY", VAR_DIR=str(tmp_path), SECRET_KEY=STRONG_KEY) == [STRONG_KEY]
     assert (tmp_path / "secret-key").exists() is False
 
 
+@pytest.mark.slow
 def test_production_never_generates_a_key(tmp_path):
     result = _run_django(["check"], DJANGO_ENV="production", ALLOWED_HOSTS="community.example.org", VAR_DIR=str(tmp_path))
     assert result.returncode != 0

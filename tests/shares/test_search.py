@@ -87,6 +87,7 @@ def test_snippet_spans_cut_around_the_first_match_and_mark_every_match():
     assert snippet_spans("无关", ["结算"]) == []
 
 
+@pytest.mark.slow
 def test_tokens_import_no_django_and_jieba_starts_quietly():
     # A fresh process: jieba's first use builds its dictionary, which it would announce on stderr.
     code = ("import sys; from shares.tokens import text_terms; assert 'django' not in sys.modules; "
