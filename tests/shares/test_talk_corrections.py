@@ -666,7 +666,7 @@ def test_correction_page_query_count(world, django_assert_num_queries, items):
 
     # session, user, group, the user's member, groups of the user, groups the user runs, the talk,
     # membership (admin check), the day's messages, their talk parts, the speakers to choose from
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.get(reverse("talk_correct", kwargs={"group_slug": "prodarch", "pk": share.pk}))
 
     assert len(response.context["lines"]) == 3 * items

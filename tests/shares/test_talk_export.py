@@ -271,7 +271,7 @@ def test_export_query_count_for_a_member(world, django_assert_num_queries, items
 
     # session, user, group, the user's member, groups of the user, groups the user runs, the talk,
     # its parts, its messages, membership (member check), the day's discussion
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.get(export_url(share))
 
     assert response.content.decode().count("闲聊") == items
