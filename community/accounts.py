@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from .form_views import run_service
 from .forms import AccountForm
 from .models import Group, Member
 from .services import account_create, invitation_accept, invitation_check, invitation_create, member_login_authorize
@@ -39,11 +40,9 @@ def invite(request, member_id: int):
     member, group = _member_and_group(request, member_id)
     context = {"member": member, "group": group, "link": None}
     if request.method == "POST":
-        try:
-            invitation, token = invitation_create(member=member, group=group, created_by=request.user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
+        outcome = run_service(request, invitation_create, member=member, group=group, created_by=request.user)
+        if outcome.ok:
+            invitation, token = outcome.result
             context["link"] = request.build_absolute_uri(reverse("account_join", kwargs={"token": token}))
             context["invitation"] = invitation
     return render(request, "accounts/invite.html", context)
@@ -56,18 +55,15 @@ def create(request, member_id: int):
     member, group = _member_and_group(request, member_id)
     form = AccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            user = account_create(
-                member=member, group=group, created_by=request.user, username=form.cleaned_data["username"],
-                password=form.cleaned_data["password"], email=form.cleaned_data["email"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(
-                request, _("%(member)s can now log in as %(username)s.") % {"member": member, "username": user.username}
-            )
-            return redirect("home")
+        outcome = run_service(
+            request, account_create, redirect_to="home", form=form, member=member, group=group,
+            created_by=request.user, username=form.cleaned_data["username"], password=form.cleaned_data["password"],
+            email=form.cleaned_data["email"],
+        )
+        if outcome.ok:
+            messages.success(request, _("%(member)s can now log in as %(username)s.") % {
+                "member": member, "username": outcome.result.username})
+            return outcome.response
     return render(request, "accounts/create.html", {"member": member, "group": group, "form": form})
 
 

@@ -8,29 +8,23 @@ members of the group get a 403, as on the other member-only group pages.
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from .access import group_member_required
 from .filters import AdminDirectoryFilter, DirectoryFilter
-from .models import Group
-from .permissions import group_access
 from .selectors import directory_memberships, directory_rows, last_recorded_day
 
 PER_PAGE = 50
 
 
-@login_required
+@group_member_required
 @require_GET
 def directory(request, group_slug: str) -> HttpResponse:
     """The group's members, searched, filtered, ordered and 50 to a page."""
-    group = get_object_or_404(Group, slug=group_slug)
-    access = group_access(request.user, group)
-    if not access.is_member:
-        raise PermissionDenied
+    group, access = request.group, request.access
     filter_class = AdminDirectoryFilter if access.is_admin else DirectoryFilter
     filterset = filter_class(
         request.GET or None, queryset=directory_memberships(group=group, include_inactive=access.is_admin)
@@ -39,7 +33,6 @@ def directory(request, group_slug: str) -> HttpResponse:
     as_of = last_recorded_day(group) if access.is_admin else None
     return render(request, "community/directory.html", {
         "group": group,
-        "access": access,
         "filter": filterset,
         "page": page,
         "rows": directory_rows(page.object_list, group=group, as_of=as_of),

@@ -23,6 +23,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .access import access_for
 from .bulk import rows_update
 from .dates import today_in
 from .models import (
@@ -39,7 +40,6 @@ from .models import (
     RecordedDay,
     RuleEvaluation,
 )
-from .permissions import is_group_admin
 from .rules import Finding, Gap, MembershipFacts, RuleParams, membership_findings
 from .services import membership_join, membership_leave
 
@@ -266,7 +266,7 @@ def _audit(*, flag: Flag, action: str, by, reason: str = "", **details) -> Audit
 
 
 def _locked(flag: Flag, by) -> Flag:
-    if not is_group_admin(by, flag.group):
+    if not access_for(by, flag.group).is_admin:
         raise PermissionDenied(_("Only the group's admins decide its flags."))
     return Flag.objects.select_for_update().select_related("membership__member", "group").get(pk=flag.pk)
 
@@ -401,7 +401,7 @@ def nickname_reminders_record(*, group: Group, memberships: list[Membership], by
                               sent_at: dt.datetime | None = None) -> list[NicknameReminder]:
     """Record that the members were reminded (in WeChat) to fix their nickname: one reminder
     each, for the nickname they have now."""
-    if not is_group_admin(by, group):
+    if not access_for(by, group).is_admin:
         raise PermissionDenied(_("Only the group's admins record reminders."))
     if any(membership.group_id != group.pk for membership in memberships):
         raise ValidationError(_("Every member reminded must be in this group."), code="other_group")

@@ -9,11 +9,7 @@ refusal is shown as a message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from .access import group_admin_required
+from .form_views import error_text, run_service
 from .forms import MemberMergeForm, MemberSplitForm, NameLinkDecisionForm
 from .identity import (
     identity_decision,
@@ -34,7 +32,7 @@ from .identity import (
     split_names,
 )
 from .models import Group, NameLink
-from .permissions import is_group_admin, members_out_of_reach
+from .permissions import members_out_of_reach
 from .services import (
     OUT_OF_REACH,
     member_merge_manual,
@@ -60,21 +58,6 @@ WHY_NOT_MERGED = {
 }
 
 
-@dataclass(frozen=True)
-class Access:
-    """What the group's navigation shows: these pages are for admins, who are members too."""
-
-    is_member: bool = True
-    is_admin: bool = True
-
-
-def _admin_group(request, group_slug: str) -> Group:
-    group = get_object_or_404(Group, slug=group_slug)
-    if not is_group_admin(request.user, group):
-        raise PermissionDenied
-    return group
-
-
 def _int(value) -> int | None:
     try:
         return int(value)
@@ -82,22 +65,16 @@ def _int(value) -> int | None:
         return None
 
 
-def _errors(error: ValidationError | dict) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return " ".join(message for messages_ in error.values() for message in messages_)
-
-
 def _page(request, group: Group, template: str, context: dict) -> HttpResponse:
-    return render(request, f"community/names/{template}", {"group": group, "access": Access(), **context})
+    return render(request, f"community/names/{template}", {"group": group, **context})
 
 
-@login_required
+@group_admin_required
 @require_GET
 def name_links(request, group_slug: str) -> HttpResponse:
     """The group's suggested links, each with both members side by side and the two
     decisions; below, the rejected links and the merges and splits decided so far."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     cards = name_links_suggested(group=group)
     # A link to a member out of the visitor's reach is theirs to reject, not to confirm.
     beyond = members_out_of_reach(
@@ -115,30 +92,30 @@ def name_links(request, group_slug: str) -> HttpResponse:
     })
 
 
-@login_required
+@group_admin_required
 @require_POST
 def name_link_decide(request, group_slug: str, pk: int) -> HttpResponse:
     """Confirm (merge, keeping the chosen side) or reject one suggested link of the group."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     link = get_object_or_404(NameLink, pk=pk, group=group)
     back = reverse("name_links", kwargs={"group_slug": group.slug})
     form = NameLinkDecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _errors(form.errors))
+        messages.error(request, error_text(form.errors))
         return redirect(back)
     data = form.cleaned_data
-    try:
-        if data["decision"] == "confirm":
-            record = name_link_confirm(link=link, group=group, keep=data["keep"], by=request.user, reason=data["reason"])
-        else:
-            name_link_reject(link=link, group=group, by=request.user, reason=data["reason"])
-    except ValidationError as error:
-        messages.error(request, _errors(error))
-        return redirect(back)
     if data["decision"] == "confirm":
-        return redirect(_record_url("member_merge", group, record.pk))
-    messages.success(request, _("Rejected: they stay two members, and the import will not suggest them again."))
-    return redirect(back)
+        outcome = run_service(
+            request, name_link_confirm, redirect_to=lambda record: _record_url("member_merge", group, record.pk),
+            link=link, group=group, keep=data["keep"], by=request.user, reason=data["reason"],
+        )
+    else:
+        outcome = run_service(
+            request, name_link_reject, redirect_to=back,
+            success=_("Rejected: they stay two members, and the import will not suggest them again."),
+            link=link, group=group, by=request.user, reason=data["reason"],
+        )
+    return outcome.response or redirect(back)
 
 
 def _record_url(view: str, group: Group, pk: int) -> str:
@@ -152,13 +129,13 @@ def _record_page(request, group: Group, pk: int | None, action: str) -> HttpResp
     return _page(request, group, "record.html", {"record": record, "counts": record.evidence.get("counts", {})})
 
 
-@login_required
+@group_admin_required
 @require_http_methods(["GET", "POST"])
 def member_merge(request, group_slug: str) -> HttpResponse:
     """Merge in three steps, one screen each: find the member to keep, find the member to
     merge into it, then see what will move and say why. The result shows the kept member."""
-    group = _admin_group(request, group_slug)
-    everyone = request.user.is_staff
+    group = request.group
+    everyone = request.access.can_decide_for_everyone
     if request.method == "GET" and "record" in request.GET:
         return _record_page(request, group, _int(request.GET["record"]), "merge")
     params = request.POST if request.method == "POST" else request.GET
@@ -176,20 +153,20 @@ def member_merge(request, group_slug: str) -> HttpResponse:
         if errors:
             pass
         elif form.is_valid():
-            try:
-                record = member_merge_manual(group=group, into=keep, other=other, by=request.user,
-                                             reason=form.cleaned_data["reason"])
-            except ValidationError as error:
-                errors.append(_errors(error))
-            else:
-                return redirect(_record_url("member_merge", group, record.pk))
+            outcome = run_service(
+                request, member_merge_manual, errors=errors,
+                redirect_to=lambda record: _record_url("member_merge", group, record.pk),
+                group=group, into=keep, other=other, by=request.user, reason=form.cleaned_data["reason"],
+            )
+            if outcome.ok:
+                return outcome.response
         else:
-            errors.append(_errors(form.errors))
+            errors.append(error_text(form.errors))
     if keep is not None and other is not None:
         beyond = members_out_of_reach(user=request.user, member_ids=[keep.pk, other.pk])
         if beyond and request.method == "GET":
             # Said before the admin writes a reason: the service would refuse it the same way.
-            errors.append(_errors(out_of_reach_error([member for member in (keep, other) if member.pk in beyond])))
+            errors.append(error_text(out_of_reach_error([member for member in (keep, other) if member.pk in beyond])))
         cards = member_cards(group=group, members=[keep, other], with_rows=True)
         return _page(request, group, "merge_confirm.html", {
             "keep": cards[keep.pk], "other": cards[other.pk], "form": form, "errors": errors,
@@ -208,13 +185,13 @@ def member_merge(request, group_slug: str) -> HttpResponse:
     })
 
 
-@login_required
+@group_admin_required
 @require_http_methods(["GET", "POST"])
 def member_split_view(request, group_slug: str) -> HttpResponse:
     """Split in two steps: find the member, then tick the names (with their messages in the
     group) that belong to someone else and say why. The result shows the new member."""
-    group = _admin_group(request, group_slug)
-    everyone = request.user.is_staff
+    group = request.group
+    everyone = request.access.can_decide_for_everyone
     if request.method == "GET" and "record" in request.GET:
         return _record_page(request, group, _int(request.GET["record"]), "split")
     params = request.POST if request.method == "POST" else request.GET
@@ -230,17 +207,16 @@ def member_split_view(request, group_slug: str) -> HttpResponse:
     if request.method == "POST" and member is not None:
         if form.is_valid():
             chosen = {entry.name.pk: entry.name for entry in names}
-            try:
-                record = member_split(
-                    member=member, names=[chosen[pk] for pk in form.cleaned_data["names"]], group=group,
-                    by=request.user, reason=form.cleaned_data["reason"],
-                )
-            except ValidationError as error:
-                errors.append(_errors(error))
-            else:
-                return redirect(_record_url("member_split", group, record.pk))
+            outcome = run_service(
+                request, member_split, errors=errors,
+                redirect_to=lambda record: _record_url("member_split", group, record.pk),
+                member=member, names=[chosen[pk] for pk in form.cleaned_data["names"]], group=group,
+                by=request.user, reason=form.cleaned_data["reason"],
+            )
+            if outcome.ok:
+                return outcome.response
         else:
-            errors.append(_errors(form.errors))
+            errors.append(error_text(form.errors))
     if member is not None:
         chosen = {str(pk) for pk in request.POST.getlist("names")} if request.method == "POST" else set()
         return _page(request, group, "split_names.html", {

@@ -9,9 +9,8 @@ import json
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from .access import staff_required
 from .models import Member, Message
 from .privacy import member_data_export, member_erase
 
@@ -40,9 +40,7 @@ class EraseForm(forms.Form):
         return self.cleaned_data["confirm"]
 
 
-def _member_for_staff(request, pk: int) -> Member:
-    if not request.user.is_staff:
-        raise Http404
+def _member(pk: int) -> Member:
     return get_object_or_404(Member.objects.select_related("user"), pk=pk)
 
 
@@ -56,18 +54,18 @@ def _page(request, member: Member, form: EraseForm, status: int = 200) -> HttpRe
 
 
 @never_cache
-@login_required
+@staff_required
 @require_GET
 def privacy(request, pk: int) -> HttpResponse:
-    member = _member_for_staff(request, pk)
+    member = _member(pk)
     return _page(request, member, EraseForm(member=member))
 
 
 @never_cache
-@login_required
+@staff_required
 @require_POST
 def export(request, pk: int) -> HttpResponse:
-    member = _member_for_staff(request, pk)
+    member = _member(pk)
     data = member_data_export(member=member, by=request.user)
     response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="member-{member.pk}-{timezone.now():%Y%m%d}.json"'
@@ -75,10 +73,10 @@ def export(request, pk: int) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@staff_required
 @require_POST
 def erase(request, pk: int) -> HttpResponse:
-    member = _member_for_staff(request, pk)
+    member = _member(pk)
     form = EraseForm(request.POST, member=member)
     if not form.is_valid():
         return _page(request, member, form, status=400)

@@ -10,17 +10,16 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from .access import group_admin_required
 from .flags import flags_decide, nickname_reminders_record
+from .form_views import run_service
 from .forms import ApplicationForm, FlagDecisionForm
 from .models import (
     ACTIVE_FLAG_STATUSES,
@@ -33,32 +32,18 @@ from .models import (
     Group,
     RuleEvaluation,
 )
-from .permissions import GroupAccess, is_group_admin
 from .security import application_throttle, client_ip, too_many_applications_message
 from .selectors import flags_of_group, memberships_by_wechat_id, nickname_reminders_due, seats_of_group
 from .services import application_decline, application_submit
 
-# Every page here is for the group's admins (checked by _admin_group); the nav shows them all.
-ADMIN_ACCESS = GroupAccess(is_member=True, is_admin=True)
 REMINDER_TEXT = "请按群规把群昵称改为「姓名-公司-岗位-地区」，例如：张三-某某支付-产品经理-上海。谢谢配合！"
 
 
-def _admin_group(request, group_slug: str) -> Group:
-    group = get_object_or_404(Group, slug=group_slug)
-    if not is_group_admin(request.user, group):
-        raise PermissionDenied
-    return group
-
-
-def _error_text(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
-@login_required
+@group_admin_required
 @require_GET
 def seats(request, group_slug: str):
     """Open flags by rule with their evidence, the reminders due, and the waiting list."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     flags = list(flags_of_group(group=group).filter(status=FlagStatus.OPEN))
     rules = [(rule, label, [flag for flag in flags if flag.rule == rule]) for rule, label in FlagRule.choices]
     applications = list(Application.objects.filter(group=group, status=ApplicationStatus.WAITING))
@@ -67,7 +52,6 @@ def seats(request, group_slug: str):
         application.known_membership = known.get(application.wechat_id)
     return render(request, "community/seats/queue.html", {
         "group": group,
-        "access": ADMIN_ACCESS,
         "rules": rules,
         "open_count": len(flags),
         "reminders_due": nickname_reminders_due(group=group).count(),
@@ -79,11 +63,11 @@ def seats(request, group_slug: str):
     })
 
 
-@login_required
+@group_admin_required
 @require_POST
 def decide(request, group_slug: str):
     """One decision on the flags ticked (all or nothing)."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     flag_ids = list(Flag.objects.filter(group=group).values_list("pk", flat=True))
     form = FlagDecisionForm(request.POST, flag_ids=flag_ids)
     back = request.POST.get("next") == "decided" and "seats_decided" or "seats"
@@ -97,31 +81,27 @@ def decide(request, group_slug: str):
     if data["decision"] == "exempt":
         arguments["until"] = data["until"]
     chosen = list(Flag.objects.filter(group=group, pk__in=data["flags"]).order_by("pk"))
-    try:
-        flags_decide(flags=chosen, decision=data["decision"], by=request.user, **arguments)
-    except ValidationError as error:
-        messages.error(request, _error_text(error))
-    else:
-        messages.success(request, _("Decided: %(count)d flag(s).") % {"count": len(chosen)})
+    run_service(request, flags_decide, success=_("Decided: %(count)d flag(s).") % {"count": len(chosen)},
+                flags=chosen, decision=data["decision"], by=request.user, **arguments)
     return redirect(back, group_slug=group.slug)
 
 
-@login_required
+@group_admin_required
 @require_GET
 def decided(request, group_slug: str):
     """Decided and resolved flags, newest first, each of them reversible."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     flags = flags_of_group(group=group).exclude(status__in=ACTIVE_FLAG_STATUSES).order_by("-updated_at", "-id")
     page = Paginator(flags, 50).get_page(request.GET.get("page"))
     return render(request, "community/seats/decided.html", {
-        "group": group, "access": ADMIN_ACCESS, "page": page,
+        "group": group, "page": page,
     })
 
 
-@login_required
+@group_admin_required
 def reminders(request, group_slug: str):
     """The reminders due, as one message to paste in WeChat; a button records they were sent."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     due = list(nickname_reminders_due(group=group))
     if request.method == "POST":
         chosen = {int(pk) for pk in request.POST.getlist("flags") if pk.isdigit()}
@@ -134,16 +114,16 @@ def reminders(request, group_slug: str):
         return redirect("seats_reminders", group_slug=group.slug)
     mentions = " ".join(f"@{flag.membership.nickname}" for flag in due)
     return render(request, "community/seats/reminders.html", {
-        "group": group, "access": ADMIN_ACCESS, "due": due,
+        "group": group, "due": due,
         "text": f"{mentions} {REMINDER_TEXT}" if due else "",
     })
 
 
-@login_required
+@group_admin_required
 @require_GET
 def removals_csv(request, group_slug: str):
     """Approved removals, as the names appear in WeChat, for the owner to act on."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     flags = flags_of_group(group=group).filter(status=FlagStatus.APPROVED).order_by("decided_at", "id")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{group.slug}-removals.csv"'
@@ -169,15 +149,15 @@ def _csv_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-@login_required
+@group_admin_required
 @require_GET
 def audit(request, group_slug: str):
     """Every decision and rule change of the group: who, when, what, why."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     entries = AuditEntry.objects.filter(group=group).select_related("actor").order_by("-at", "-id")
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "community/seats/audit.html", {
-        "group": group, "access": ADMIN_ACCESS, "page": page,
+        "group": group, "page": page,
     })
 
 
@@ -194,28 +174,21 @@ def apply(request, group_slug: str):
             form.add_error(None, too_many_applications_message(throttle.wait(ip)))
             status = 429
         else:
-            try:
-                with transaction.atomic():
-                    application_submit(group=group, **form.cleaned_data)
-            except ValidationError as error:
-                throttle.release(receipt)
-                form.add_error("wechat_id" if error.code == "already_waiting" else None, error)
-            else:
+            outcome = run_service(request, application_submit, form=form,
+                                  error_fields={"already_waiting": "wechat_id"}, group=group, **form.cleaned_data)
+            if outcome.ok:
                 return render(request, "community/seats/applied.html", {"group": group})
+            throttle.release(receipt)
     return render(request, "community/seats/apply.html", {
         "group": group, "form": form, "seats": seats_of_group(group=group),
     }, status=status)
 
 
-@login_required
+@group_admin_required
 @require_POST
 def application_decline_view(request, group_slug: str, pk: int):
-    group = _admin_group(request, group_slug)
+    group = request.group
     application = get_object_or_404(Application, group=group, pk=pk)
-    try:
-        application_decline(application=application, by=request.user, reason=request.POST.get("reason", ""))
-    except ValidationError as error:
-        messages.error(request, _error_text(error))
-    else:
-        messages.success(request, _("The application was declined."))
+    run_service(request, application_decline, success=_("The application was declined."),
+                application=application, by=request.user, reason=request.POST.get("reason", ""))
     return redirect("seats", group_slug=group.slug)

@@ -25,6 +25,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .access import access_for
 from .bulk import rows_update
 from .models import (
     AuditEntry,
@@ -42,7 +43,7 @@ from .models import (
     NameSource,
 )
 from .names import normalize_name, parse_nickname
-from .permissions import SEAT_STATUSES, is_group_admin, member_out_of_reach, members_out_of_reach
+from .permissions import SEAT_STATUSES, member_out_of_reach, members_out_of_reach
 
 MemberMover = Callable[[Member, Member], None]
 _member_movers: list[MemberMover] = []
@@ -305,7 +306,7 @@ def _facts_refresh(*, group_id: int, member_ids: list[int]) -> None:
 def _decision_reason(*, group: Group, by, reason: str, required: bool = True) -> str:
     """The rule every decision starts with: only the group's admins (and staff) decide, and
     say why; returns the reason, stripped."""
-    if not is_group_admin(by, group):
+    if not access_for(by, group).is_admin:
         raise PermissionDenied(_("Only an admin of the group can decide who is who in it."))
     reason = (reason or "").strip()
     if required and not reason:
@@ -536,7 +537,7 @@ def member_login_authorize(*, member: Member, group: Group, by) -> None:
     memberships = Membership.objects.filter(group=group, member=member)
     if not getattr(by, "is_staff", False):
         memberships = memberships.filter(status__in=SEAT_STATUSES)
-    if not is_group_admin(by, group) or not memberships.exists():
+    if not access_for(by, group).is_admin or not memberships.exists():
         raise PermissionDenied(_("Only an admin of the group can give its members a login."))
     if member.user_id is not None:
         raise ValidationError(_("This member already has a login."), code="member_has_login")
@@ -666,7 +667,7 @@ def group_settings_update(*, group: Group, by, reason: str = "", **values) -> Gr
     """A group's admins change its rhythm, its announcement template and its rules' parameters
     (nothing else here). A change of the rules is written to the audit log: who, when, from what
     to what, and why (``reason``)."""
-    if not is_group_admin(by, group):
+    if not access_for(by, group).is_admin:
         raise PermissionDenied
     unknown = set(values) - set(GROUP_SETTINGS)
     if unknown:
@@ -714,7 +715,7 @@ def application_decline(*, application, by, reason: str = ""):
     """A group admin declines a waiting application (audited)."""
     from .models import ApplicationStatus
 
-    if not is_group_admin(by, application.group):
+    if not access_for(by, application.group).is_admin:
         raise PermissionDenied(_("Only the group's admins decide applications."))
     if application.status != ApplicationStatus.WAITING:
         raise ValidationError(_("This application was already decided."), code="decided")

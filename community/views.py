@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from .access import group_admin_required
+from .form_views import run_service
 from .forms import GroupSettingsForm
-from .models import Group
-from .permissions import is_group_admin
 from .services import GROUP_SETTINGS, group_settings_update
 
 
-@login_required
+@group_admin_required
 def group_settings(request, group_slug: str):
-    group = get_object_or_404(Group, slug=group_slug)
-    if not is_group_admin(request.user, group):
-        raise PermissionDenied
+    group = request.group
     form = GroupSettingsForm(request.POST or None, initial={name: getattr(group, name) for name in GROUP_SETTINGS})
     if request.method == "POST" and form.is_valid():
-        try:
-            group_settings_update(group=group, by=request.user, **form.cleaned_data)  # includes the reason
-        except ValidationError as error:
-            form.add_error("announcement_template" if error.code == "placeholders" else None, error)
-        else:
-            messages.success(request, _("The group's settings were saved."))
-            return redirect("group_settings", group_slug=group.slug)
+        outcome = run_service(
+            request, group_settings_update, success=_("The group's settings were saved."),
+            redirect_to=reverse("group_settings", kwargs={"group_slug": group.slug}), form=form,
+            error_fields={"placeholders": "announcement_template"},
+            group=group, by=request.user, **form.cleaned_data,  # includes the reason
+        )
+        if outcome.ok:
+            return outcome.response
     return render(request, "community/group_settings.html", {"group": group, "form": form})

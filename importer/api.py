@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import django_filters
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
-from rest_framework.exceptions import PermissionDenied
 
+from community.access import Access
 from community.api.fields import GroupLocalDateTimeField
+from community.api.permissions import GroupListAPI
 from community.filters import GroupSlugFilter
-from community.models import Group
-from community.permissions import is_group_admin
 from community.selectors import admin_group_ids_of_user
 
 from .models import ImportKind, ImportRun, ImportStatus
@@ -70,18 +69,16 @@ def import_runs_for_admin(user):
                 "and staff only (403 for anyone else). Filter by `kind` and `status`.",
     tags=["import runs"],
 )
-class ImportRunListAPI(generics.ListAPIView):
+class ImportRunListAPI(GroupListAPI):
     serializer_class = ImportRunSerializer
     filterset_class = ImportRunFilter
+    denied_message = gettext_lazy("Only the group's admins see its imports.")
+
+    def allowed(self, access: Access) -> bool:
+        return access.is_admin
 
     def get_queryset(self):
         return import_runs_for_admin(self.request.user)
-
-    def list(self, request, *args, **kwargs):
-        group = Group.objects.filter(slug=request.query_params.get("group") or "").first()
-        if group is not None and not is_group_admin(request.user, group):
-            raise PermissionDenied(_("Only the group's admins see its imports."))
-        return super().list(request, *args, **kwargs)
 
 
 @extend_schema(

@@ -12,16 +12,15 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from community.access import group_admin_required
+from community.form_views import run_service
 from community.models import Group
-from community.permissions import GroupAccess, is_group_admin
 from shares.wiki_views import ACTION_LABELS
 
 from .forms import UPLOAD_FORMS, ImagesForm, RosterForm, TranscriptsForm
@@ -29,29 +28,21 @@ from .models import ImportKind, ImportRun, ImportStatus
 from .undo import NOT_UNDOABLE, UndoRefused, import_run_undo, import_run_undo_plan
 from .uploads import import_run_confirm, import_run_requeue, import_upload_create, replaceable_days
 
-ADMIN_ACCESS = GroupAccess(is_member=True, is_admin=True)
 RECENT_RUNS = 20
 # What the list of runs reads: not the per-file reports, which may be long.
 RUN_LIST_FIELDS = ["id", "group_id", "kind", "status", "dry_run", "started_by_name", "started_at", "finished_at",
                    "counts", "progress"]
 
 
-def _admin_group(request, group_slug: str) -> Group:
-    group = get_object_or_404(Group, slug=group_slug)
-    if not is_group_admin(request.user, group):
-        raise PermissionDenied
-    return group
-
-
 def _run_of(group: Group, pk: int) -> ImportRun:
     return get_object_or_404(ImportRun.objects.select_related("group"), pk=pk, group=group)
 
 
-@login_required
+@group_admin_required
 @require_http_methods(["GET", "POST"])
 def upload(request, group_slug: str):
     """Transcripts (several files or a zip) or a member list; the group's recent runs."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     forms = {"transcripts": TranscriptsForm(prefix="transcripts"), "roster": RosterForm(prefix="roster")}
     if request.method == "POST":
         kind = request.POST.get("kind")
@@ -62,22 +53,22 @@ def upload(request, group_slug: str):
             return _create(request, group, form)
     runs = ImportRun.objects.filter(group=group).only(*RUN_LIST_FIELDS)[:RECENT_RUNS]
     return render(request, "importer/upload.html", {
-        "group": group, "access": ADMIN_ACCESS, "transcripts_form": forms["transcripts"],
+        "group": group, "transcripts_form": forms["transcripts"],
         "roster_form": forms["roster"], "runs": runs,
     }, status=400 if request.method == "POST" else 200)
 
 
-@login_required
+@group_admin_required
 @require_http_methods(["GET", "POST"])
 def images(request, group_slug: str):
     """The exported image folder: many files at once, or a zip of it."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     form = ImagesForm(prefix="images")
     if request.method == "POST":
         form = ImagesForm(request.POST, request.FILES, prefix="images")
         if form.is_valid():
             return _create(request, group, form)
-    return render(request, "importer/images.html", {"group": group, "access": ADMIN_ACCESS, "form": form},
+    return render(request, "importer/images.html", {"group": group, "form": form},
                   status=400 if request.method == "POST" else 200)
 
 
@@ -94,15 +85,15 @@ def _create(request, group: Group, form):
     return redirect("import_run", group.slug, run.pk)
 
 
-@login_required
+@group_admin_required
 @require_GET
 def run_detail(request, group_slug: str, pk: int):
     """A run: its progress while it works, then its counts and per-file report."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     run = _run_of(group, pk)
     previewed = run.status == ImportStatus.PREVIEWED
     return render(request, "importer/run.html", {
-        "group": group, "access": ADMIN_ACCESS, "run": run, "progress": _progress(run),
+        "group": group, "run": run, "progress": _progress(run),
         "can_requeue": ((run.status in (ImportStatus.QUEUED, ImportStatus.FAILED) or run.is_stalled)
                         and run.uploads.exists()),
         # Errors of the run as a whole (the import stopped), not already in a file's line.
@@ -123,27 +114,23 @@ def _preview_days(run: ImportRun) -> list[dict]:
     return lines
 
 
-@login_required
+@group_admin_required
 @require_POST
 def run_confirm(request, group_slug: str, pk: int):
     """Import a previewed upload for real, replacing the days the admin chose."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     run = _run_of(group, pk)
-    try:
-        import_run_confirm(run=run, replace_days=request.POST.getlist("replace_days"), by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Confirmed: the import is queued."))
+    run_service(request, import_run_confirm, success=_("Confirmed: the import is queued."), run=run,
+                replace_days=request.POST.getlist("replace_days"), by=request.user)
     return redirect("import_run", group.slug, run.pk)
 
 
-@login_required
+@group_admin_required
 @require_http_methods(["GET", "POST"])
 def run_undo(request, group_slug: str, pk: int):
     """What undoing the run will change (days, messages, talks, sign-ins, images), and the
     button; or why it cannot be undone now (later runs and corrections, to undo first)."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     run = _run_of(group, pk)
     if run.status in NOT_UNDOABLE or run.dry_run:
         messages.warning(request, _("This import has nothing to undo."))
@@ -159,24 +146,24 @@ def run_undo(request, group_slug: str, pk: int):
             return redirect("import_run", group.slug, run.pk)
     plan = import_run_undo_plan(run=run)
     corrections = [{**asdict(c), "label": ACTION_LABELS.get(c.action, c.action)} for c in plan.corrections]
-    return render(request, "importer/undo.html", {"group": group, "access": ADMIN_ACCESS, "run": run, "plan": plan,
+    return render(request, "importer/undo.html", {"group": group, "run": run, "plan": plan,
                                                   "corrections": corrections,
                                                   "is_transcripts": run.kind == ImportKind.TRANSCRIPTS}, status=status)
 
 
-@login_required
+@group_admin_required
 @require_GET
 def run_progress(request, group_slug: str, pk: int):
     """The run's progress as JSON, polled by the run's page."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     return JsonResponse(_progress(_run_of(group, pk)))
 
 
-@login_required
+@group_admin_required
 @require_POST
 def run_requeue(request, group_slug: str, pk: int):
     """Queue the run's import again (after the broker was down, the import stopped, or its worker died)."""
-    group = _admin_group(request, group_slug)
+    group = request.group
     run = _run_of(group, pk)
     if import_run_requeue(run=run):
         messages.success(request, _("The import is queued."))

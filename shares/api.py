@@ -3,32 +3,29 @@ allow — register, schedule or reschedule, cancel, edit, sign in — each throu
 
 Who may read and act is decided as on the pages: reads by ``shares_for_api`` (a share the user
 may not see is a 404), writes by the same checks as ``shares/views.py`` and then by the service.
-A service's ``ValidationError`` is a 400 naming the field when there is one, ``ShareConflict``
-(the share changed since the version given) a 409 as on the share page, ``PermissionDenied`` a
-403; a refused write writes nothing.
+A service's refusal is answered by ``community.api.exceptions`` (``ShareRefusals`` says which
+field an error is about): a ``ValidationError`` is a 400 naming the field when there is one,
+``ShareConflict`` (the share changed since the version given) a 409 as on the share page,
+``PermissionDenied`` a 403; a refused write writes nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from community.access import access_for
 from community.api.fields import GroupLocalDateTimeField, MemberSummarySerializer
 from community.models import Group, Member, MessageKind, Visibility
-from community.permissions import group_access
-from community.selectors import user_member_id
 
 from . import services
 from .api_selectors import share_detail_for_api, shares_for_api, sign_in_members
@@ -131,7 +128,7 @@ def share_detail(request, pk: int) -> Share:
     """The share as its detail shows it to the user (404 if the user may not see it), with
     ``api_sign_ins`` and ``api_talk`` set: a constant number of queries, however long the talk."""
     share = get_object_or_404(share_detail_for_api(request.user), pk=pk)
-    is_admin = request.user.is_authenticated and group_access(request.user, share.group).is_admin
+    is_admin = access_for(request.user, share.group).is_admin
     share.api_sign_ins = sign_in_members(share, user=request.user, is_admin=is_admin)
     share.api_talk = None
     if share.status == ShareStatus.DELIVERED:
@@ -193,59 +190,22 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-# --- Turning a service's refusal into a response ---
-
-# Which input field a service's error is about, by its code.
-ERROR_FIELDS = {
-    "evening_taken": "date",
-    "day_out_of_range": "date",
-    "preferred_days_out_of_range": "preferred_days",
-    "not_member": "speaker",
-    "too_many_days": "preferred_days",
-    "conflict": "version",
-}
-# The API's names of the model's fields (``full_clean``'s errors).
-MODEL_FIELDS = {"day": "date", "__all__": "detail"}
+# --- How a refusal names the input (``community.api.exceptions`` turns it into the answer) ---
 
 
-def refusal(error: DjangoValidationError) -> Response:
-    """A service's ``ValidationError`` as a 400 (a ``ShareConflict`` as a 409): ``{field: [messages]}``
-    when it is about a field, else ``{"detail": message}``."""
-    body: dict[str, list[str]] = {}
-    if hasattr(error, "error_dict"):
-        for name, messages in error.message_dict.items():
-            body.setdefault(MODEL_FIELDS.get(name, name), []).extend(messages)
-    else:
-        for item in error.error_list:
-            body.setdefault(ERROR_FIELDS.get(item.code, "detail"), []).extend(item.messages)
-    if "detail" in body:
-        body["detail"] = " ".join(body["detail"])
-    code = status.HTTP_409_CONFLICT if isinstance(error, services.ShareConflict) else status.HTTP_400_BAD_REQUEST
-    return Response(body, status=code)
+class ShareRefusals:
+    """The input field a share service's ``ValidationError`` is about: by its code, and the
+    API's names of the model's fields (``full_clean``'s errors)."""
 
-
-def call_service(service, /, **kwargs) -> tuple[object, Response | None]:
-    """Run the service: (what it returned, None), or (None, the response that says why it
-    refused); its ``PermissionDenied`` is a 403."""
-    try:
-        return service(**kwargs), None
-    except DjangoPermissionDenied as error:
-        raise PermissionDenied(str(error) or None) from None
-    except DjangoValidationError as error:
-        return None, refusal(error)
-
-
-def require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
-def speaker_or_admin(request, share: Share) -> bool:
-    """A group admin (staff included), or the speaker while an active member of the group: a
-    member whose membership is not active edits nothing of the group."""
-    access = group_access(request.user, share.group)
-    member_id = user_member_id(request.user)
-    return access.is_admin or (access.is_member and member_id is not None and share.speaker_id == member_id)
+    error_fields = {
+        "evening_taken": "date",
+        "day_out_of_range": "date",
+        "preferred_days_out_of_range": "preferred_days",
+        "not_member": "speaker",
+        "too_many_days": "preferred_days",
+        "conflict": "version",
+    }
+    field_names = {"day": "date"}
 
 
 def share_to_change(request, pk: int) -> Share:
@@ -263,7 +223,7 @@ REFUSALS = {
 # --- Views ---
 
 
-class ShareListAPI(generics.ListAPIView):
+class ShareListAPI(ShareRefusals, generics.ListAPIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
     serializer_class = ShareSerializer
     filterset_class = ShareFilter
@@ -292,21 +252,20 @@ class ShareListAPI(generics.ListAPIView):
         data = ShareRegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         group = data.validated_data["group"]
-        access = group_access(request.user, group)
-        require(access.is_member, _("Only the group's members may register a share."))
+        access_for(request.user, group).require_member(_("Only the group's members may register a share."))
         speaker = data.validated_data.get("speaker") or getattr(request.user, "member", None)
         if speaker is None:
             return Response({"speaker": [_("Your login has no member: name the speaker.")]},
                             status=status.HTTP_400_BAD_REQUEST)
-        share, refused = call_service(
-            services.share_register, group=group, speaker=speaker, topic=data.validated_data["topic"],
+        share = services.share_register(
+            group=group, speaker=speaker, topic=data.validated_data["topic"],
             abstract=data.validated_data["abstract"], preferred_days=data.validated_data["preferred_days"],
             by=request.user,
         )
-        return refused or detail_response(request, share.pk, code=status.HTTP_201_CREATED)
+        return detail_response(request, share.pk, code=status.HTTP_201_CREATED)
 
 
-class ShareDetailAPI(APIView):
+class ShareDetailAPI(ShareRefusals, APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     @extend_schema(
@@ -331,19 +290,19 @@ class ShareDetailAPI(APIView):
     )
     def patch(self, request, pk: int):
         share = share_to_change(request, pk)
-        require(speaker_or_admin(request, share), _("Only the speaker or a group admin may edit this share."))
+        access_for(request.user, share.group).require_self_or_admin(
+            share.speaker_id, _("Only the speaker or a group admin may edit this share."))
         data = ShareEditSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        _written, refused = call_service(
-            services.share_edit, share=share, topic=values.get("topic", share.topic),
-            abstract=values.get("abstract", share.abstract), visibility=values.get("visibility"),
+        services.share_edit(
+            share=share, topic=values.get("topic", share.topic), abstract=values.get("abstract", share.abstract), visibility=values.get("visibility"),
             expected_version=values["version"], by=request.user,
         )
-        return refused or detail_response(request, pk)
+        return detail_response(request, pk)
 
 
-class ShareScheduleAPI(APIView):
+class ShareScheduleAPI(ShareRefusals, APIView):
     @extend_schema(
         summary="Schedule or reschedule a share",
         description="Put a proposed or scheduled share on an evening (group's time zone). The group's admins only. "
@@ -352,16 +311,16 @@ class ShareScheduleAPI(APIView):
     )
     def post(self, request, pk: int):
         share = share_to_change(request, pk)
-        require(group_access(request.user, share.group).is_admin, _("Only a group admin may schedule shares."))
+        access_for(request.user, share.group).require_admin(_("Only a group admin may schedule shares."))
         data = ShareScheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        _written, refused = call_service(services.share_schedule, share=share, day=values["date"], time=values["time"],
+        services.share_schedule(share=share, day=values["date"], time=values["time"],
                                overlap_reason=values["overlap_reason"], by=request.user)
-        return refused or detail_response(request, pk)
+        return detail_response(request, pk)
 
 
-class ShareCancelAPI(APIView):
+class ShareCancelAPI(ShareRefusals, APIView):
     @extend_schema(
         summary="Cancel a share",
         description="Cancel a proposed or scheduled share, with an optional reason kept in its history. The "
@@ -370,15 +329,16 @@ class ShareCancelAPI(APIView):
     )
     def post(self, request, pk: int):
         share = share_to_change(request, pk)
-        require(speaker_or_admin(request, share), _("Only the speaker or a group admin may cancel this share."))
+        access_for(request.user, share.group).require_self_or_admin(
+            share.speaker_id, _("Only the speaker or a group admin may cancel this share."))
         data = ShareCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _written, refused = call_service(services.share_cancel, share=share, reason=data.validated_data["reason"],
+        services.share_cancel(share=share, reason=data.validated_data["reason"],
                                by=request.user)
-        return refused or detail_response(request, pk)
+        return detail_response(request, pk)
 
 
-class ShareSignInAPI(APIView):
+class ShareSignInAPI(ShareRefusals, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -389,6 +349,6 @@ class ShareSignInAPI(APIView):
     )
     def post(self, request, pk: int):
         share = share_to_change(request, pk)
-        _written, refused = call_service(services.sign_in_record, share=share, by=request.user)
-        return refused or detail_response(request, pk, code=status.HTTP_201_CREATED)
+        services.sign_in_record(share=share, by=request.user)
+        return detail_response(request, pk, code=status.HTTP_201_CREATED)
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics
-from rest_framework.exceptions import PermissionDenied
 
-from community.models import Group
-from community.permissions import is_group_member
+from community.access import Access
+from community.api.permissions import GroupListAPI
 
 from .api import SignInSerializer
 from .api_selectors import sign_ins_visible_to
@@ -23,15 +21,13 @@ from .filters import SignInFilter
                 "share's day (`date_from`, `date_to`).",
     tags=["sign-ins"],
 )
-class SignInListAPI(generics.ListAPIView):
+class SignInListAPI(GroupListAPI):
     serializer_class = SignInSerializer
     filterset_class = SignInFilter
+    denied_message = gettext_lazy("Only the group's members see its sign-ins.")
+
+    def allowed(self, access: Access) -> bool:
+        return access.is_member
 
     def get_queryset(self):
         return sign_ins_visible_to(self.request.user)
-
-    def list(self, request, *args, **kwargs):
-        group = Group.objects.filter(slug=request.query_params.get("group") or "").first()
-        if group is not None and not is_group_member(request.user, group):
-            raise PermissionDenied(_("Only the group's members see its sign-ins."))
-        return super().list(request, *args, **kwargs)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Q, Sum
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -20,9 +18,9 @@ from django.utils import translation
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
+from community.access import access_for, group_member_required, resolve_group
 from community.dates import latest_record_day
-from community.models import Group, Message, StoredImage
-from community.permissions import group_access, group_access_from_roles, is_group_member
+from community.models import Message, StoredImage
 from community.selectors import user_roles
 
 from .archive import (
@@ -93,13 +91,13 @@ def _day_discussion(share, signature: str, visible) -> tuple[int, SafeString]:
 def talk(request, group_slug: str, pk: int) -> HttpResponse:
     """A delivered talk the user may see: who, when, who signed in, the talk in paragraphs,
     its Q&A, the talks before and after; for members, the rest of that day's discussion."""
-    group = get_object_or_404(Group, slug=group_slug)
+    group = resolve_group(request, group_slug)
     roles = user_roles(request.user)
     visible = shares_visible_to(request.user, roles=roles)
     share = talk_for_page(visible=visible, group=group, pk=pk)
     if share is None:
         raise Http404
-    access = group_access_from_roles(request.user, roles, group)
+    access = request.access
     signature = share.talk_signature
     body, blocks, qa = _talk_body(share, signature)
     # The rest of the day, for members only.
@@ -110,7 +108,6 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
     started = share.started_at or share.scheduled_for
     return render(request, "shares/archive/talk.html", {
         "group": group,
-        "access": access,
         "share": share,
         "speaker_names": names,
         "local_start": started.astimezone(group.tz) if started else None,
@@ -126,22 +123,18 @@ def talk(request, group_slug: str, pk: int) -> HttpResponse:
     })
 
 
-@login_required
+@group_member_required
 @require_GET
 def day(request, group_slug: str, day: dt.date) -> HttpResponse:
     """Every message of a day of the group's record, talks marked; members of the group only.
     A day after tomorrow in the group's time zone is no day of the record: a 404."""
-    group = get_object_or_404(Group, slug=group_slug)
-    access = group_access(request.user, group)
-    if not access.is_member:
-        raise PermissionDenied
+    group, access = request.group, request.access
     if day > latest_record_day(group.tz):
         raise Http404
     previous, following = recorded_day_neighbours(group=group, day=day)
     lines = day_lines(day_messages(group=group, day=day, visible=shares_visible_to(request.user)))
     return render(request, "shares/archive/day.html", {
         "group": group,
-        "access": access,
         "day": day,
         "lines": lines,
         # Admins see the talks of the day they deleted, to undo a deletion (one query, admins only).
@@ -160,7 +153,7 @@ def stored_image(request, message_id: int) -> HttpResponse:
     image = get_object_or_404(StoredImage.objects.select_related("message__group"), message__pk=message_id)
     message = image.message
     visible = shares_visible_to(request.user)
-    if is_group_member(request.user, message.group):
+    if access_for(request.user, message.group).is_member:
         readable = messages_outside_unseen_talks(Message.objects.filter(pk=message.pk), group=message.group,
                                                  visible=visible).exists()
     else:

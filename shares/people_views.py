@@ -12,17 +12,16 @@ import datetime as dt
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from community.access import group_member_required
 from community.charts import bar_chart
 from community.dates import EARLIEST_DAY, LATEST_QUERY_DAY, is_query_day
-from community.models import Group
-from community.permissions import membership_of
 
 from .people import (
     activity_range,
@@ -106,17 +105,13 @@ ActivityRangeForm = type("ActivityRangeForm", (_RangeForm,), {
 })
 
 
-@login_required
+@group_member_required
 @require_GET
 def group_activity(request, group_slug: str) -> HttpResponse:
     """The group's messages per day (gaps where the record has no day), by hour of day, and
     the sign-ins of each delivered talk the viewer may see, over a range of days (by default
     the last 90 recorded days). A range that is not valid is explained, and the default shown."""
-    group = get_object_or_404(Group, slug=group_slug)
-    membership = None if request.user.is_staff else membership_of(request.user, group)
-    if not request.user.is_staff and membership is None:
-        raise PermissionDenied
-    access = {"is_member": True, "is_admin": request.user.is_staff or membership.is_admin}
+    group = request.group
     form = ActivityRangeForm(request.GET or None)
     asked_start = asked_end = None
     if form.is_bound and form.is_valid():
@@ -150,7 +145,6 @@ def group_activity(request, group_slug: str) -> HttpResponse:
     talks = list(attendance_per_talk(group=group, visible=shares_visible_to(request.user), start=start, end=end))
     return render(request, "shares/people/group_activity.html", {
         "group": group,
-        "access": access,
         "form": form,
         "range_error": form.is_bound and not form.is_valid(),
         "figures": figures,

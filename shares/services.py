@@ -14,8 +14,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.access import access_for
 from community.bulk import rows_update
 from community.dates import EARLIEST_DAY, LATEST_QUERY_DAY, is_query_day
+from community.errors import Conflict
 from community.lengths import clip
 from community.models import (
     Application,
@@ -31,7 +33,6 @@ from community.models import (
     Visibility,
 )
 from community.names import normalize_name
-from community.permissions import is_group_admin, membership_of
 from community.selectors import seats_of_group
 from community.services import register_member_mover
 
@@ -501,7 +502,7 @@ MAX_PREFERRED_DAYS = 3
 OPEN_STATUSES = (ShareStatus.PROPOSED, ShareStatus.SCHEDULED)
 
 
-class ShareConflict(ValidationError):
+class ShareConflict(Conflict):
     """The share changed since the caller read it (its version moved on): nothing was written."""
 
 
@@ -512,7 +513,7 @@ def _is_own(user, member: Member) -> bool:
 def _speaks_for(user, share: Share) -> bool:
     """The user is the share's speaker and an active member of its group: a member whose
     membership is not active (removed, left, pending) edits nothing of the group."""
-    return _is_own(user, share.speaker) and membership_of(user, share.group) is not None
+    return _is_own(user, share.speaker) and access_for(user, share.group).has_membership
 
 
 # From the most private to the most public.
@@ -560,7 +561,8 @@ def share_register(*, group: Group, speaker: Member, topic: str, abstract: str =
     (or, with ``pending_ok``, an accepted applicant whose membership is pending). A preferred
     day before 2000 or after 2100 is a ``ValidationError`` (code ``preferred_days_out_of_range``).
     Records revision 1, "registered"."""
-    if not is_group_admin(by, group) and not (_is_own(by, speaker) and membership_of(by, group) is not None):
+    access = access_for(by, group)
+    if not access.is_admin and not (_is_own(by, speaker) and access.has_membership):
         raise PermissionDenied(_("Only the speaker or a group admin may register this share."))
     if not _has_membership(group, speaker, active=True) and not (
         pending_ok and Membership.objects.filter(group=group, member=speaker, status=MembershipStatus.PENDING).exists()
@@ -617,7 +619,7 @@ def share_schedule(*, share: Share, day: dt.date, time: dt.time | None = None, b
     Records "scheduled" or "rescheduled"; nothing is recorded when nothing changes. The
     members' share facts (next share) are refreshed."""
     group = share.group
-    if not is_group_admin(by, group):
+    if not access_for(by, group).is_admin:
         raise PermissionDenied(_("Only a group admin may schedule shares."))
     if not is_query_day(day):
         raise _day_out_of_range("day_out_of_range")
@@ -652,7 +654,7 @@ def share_cancel(*, share: Share, by, reason: str = "") -> Share:
     """Cancel a proposed or scheduled share: a group admin, or the speaker for their own share.
     The day stays on the row for the record. Records "cancelled" with the reason; refreshes
     the members' share facts."""
-    if not is_group_admin(by, share.group) and not _speaks_for(by, share):
+    if not access_for(by, share.group).is_admin and not _speaks_for(by, share):
         raise PermissionDenied(_("Only the speaker or a group admin may cancel this share."))
     _lock(share)
     if share.status not in OPEN_STATUSES:
@@ -667,7 +669,7 @@ def share_cancel(*, share: Share, by, reason: str = "") -> Share:
 def share_reassign(*, share: Share, speaker: Member, by) -> Share:
     """Give the share to another speaker who is (or was) a member of the group. Group admins
     only. Records "reassigned"; an import keeps the new speaker; refreshes the share facts."""
-    if not is_group_admin(by, share.group):
+    if not access_for(by, share.group).is_admin:
         raise PermissionDenied(_("Only a group admin may reassign shares."))
     _lock(share)
     if share.status == ShareStatus.CANCELLED:
@@ -695,7 +697,7 @@ def share_edit(*, share: Share, topic: str, abstract: str, visibility: str | Non
     more public one is a ``ValidationError`` (code ``visibility_above_admin``) and nothing is
     written. Records "edited"; nothing is recorded when nothing changes."""
     # Visibility is the speaker's call (or an admin's): the same people who may edit at all.
-    is_admin = is_group_admin(by, share.group)
+    is_admin = access_for(by, share.group).is_admin
     if not (is_admin or _speaks_for(by, share)):
         raise PermissionDenied(_("Only the speaker or a group admin may edit this share."))
     _lock(share)
@@ -738,7 +740,7 @@ def share_start_correct(*, share: Share, time: dt.time | None, by) -> Share:
     ``not_announced``): an open share is scheduled (``share_schedule``), a delivered talk's
     times come from its messages. "scheduled_for" joins ``edited_fields`` (re-import keeps
     the admin's start); records "start corrected"; nothing is recorded when nothing changes."""
-    if not is_group_admin(by, share.group):
+    if not access_for(by, share.group).is_admin:
         raise PermissionDenied(_("Only a group admin may correct the start of a share."))
     _lock(share)
     if share.status != ShareStatus.ANNOUNCED or share.day is None:
@@ -816,8 +818,8 @@ def sign_in_record(*, share: Share, by, now: dt.datetime | None = None) -> SignI
     one-per-member constraint backs the check. The share's and the membership's
     ``sign_in_count`` are recounted from all sign-in rows, web and imported."""
     now = now or timezone.now()
-    membership = membership_of(by, share.group)
-    if membership is None:
+    access = access_for(by, share.group)
+    if not access.has_membership:
         raise PermissionDenied(_("Only active members of the group can sign in."))
     # The row lock serialises sign-ins to one share, so that the recount below sees them all.
     _lock(share)
@@ -825,12 +827,12 @@ def sign_in_record(*, share: Share, by, now: dt.datetime | None = None) -> SignI
     try:
         with transaction.atomic():
             # Every value is set here and the constraint guards uniqueness: no full_clean round trips.
-            sign_in = SignIn.objects.create(share=share, member_id=membership.member_id, signed_at=now, origin=Origin.WEB)
+            sign_in = SignIn.objects.create(share=share, member_id=access.member_id, signed_at=now, origin=Origin.WEB)
     except IntegrityError:
-        if not SignIn.objects.filter(share=share, member_id=membership.member_id).exists():
+        if not SignIn.objects.filter(share=share, member_id=access.member_id).exists():
             raise
         raise ValidationError(_("You have already signed in."), code="already_signed_in") from None
-    _sign_in_counts_refresh(share, membership.member_id)
+    _sign_in_counts_refresh(share, access.member_id)
     share.refresh_from_db(fields=["sign_in_count"])
     return sign_in
 
@@ -841,7 +843,7 @@ def sign_in_close(*, share: Share, by, now: dt.datetime | None = None) -> Share:
     and the window ends there. Sign-ins already made stay. The share's version is not bumped
     (closing sign-in must not turn a concurrent edit of the topic into a conflict)."""
     now = now or timezone.now()
-    if not is_group_admin(by, share.group):
+    if not access_for(by, share.group).is_admin:
         raise PermissionDenied(_("Only a group admin may close sign-in."))
     _lock(share)
     _sign_in_is_open(share, now)
@@ -861,7 +863,7 @@ def application_accept(*, application: Application, by) -> Share:
     anyone's id, so it finds no member and is not stored on the new one. If the applicant
     is someone the group knows, the admin merges the two on the names page, within their
     reach (``community.permissions.members_out_of_reach``)."""
-    if not is_group_admin(by, application.group):
+    if not access_for(by, application.group).is_admin:
         raise PermissionDenied(_("Only the group's admins decide applications."))
     application = Application.objects.select_for_update().get(pk=application.pk)
     group = application.group
@@ -893,7 +895,7 @@ def application_accept(*, application: Application, by) -> Share:
 # --- Corrections of a talk by the group's admins ---
 
 def _talk_admin(share: Share, by) -> None:
-    if not is_group_admin(by, share.group):
+    if not access_for(by, share.group).is_admin:
         raise PermissionDenied(_("Only a group admin may correct a talk."))
 
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from community.access import resolve_group
+from community.form_views import run_service
 from community.models import Group, Visibility
-from community.permissions import GroupAccess, group_access
 
 from . import services
 from .archive import (
@@ -48,12 +49,12 @@ def talk_export_markdown(request, group_slug: str, pk: int) -> HttpResponse:
     """The talk as a Markdown file in the shape of the hand-made write-ups; the day's
     discussion only for members of the group (as on the talk page), without the messages of
     a talk of that day they may not see."""
-    group = get_object_or_404(Group, slug=group_slug)
+    group = resolve_group(request, group_slug)
     visible = shares_visible_to(request.user)
     share = talks_for_export(visible=visible, group=group).filter(pk=pk).first()
     if share is None:
         raise Http404
-    access = group_access(request.user, group)
+    access = request.access
     discussion = message_rows(day_discussion(share=share, visible=visible).messages) if access.is_member else None
     text = talk_markdown(talk_export(share=share, parts=talk_rows(share=share), discussion=discussion))
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
@@ -65,27 +66,21 @@ def talk_export_markdown(request, group_slug: str, pk: int) -> HttpResponse:
 
 # --- The corrections ---
 
-def _talk_for_admin(request, group_slug: str, pk: int, *, deleted: bool = False) -> tuple[Group, GroupAccess, Share]:
-    """The group, the user's access and the talk (delivered; with ``deleted`` — deleting and
-    undoing — also an announced share, and a talk or announced share an admin deleted): 404
-    when the user may not see it, 403 when they may not correct it."""
-    group = get_object_or_404(Group, slug=group_slug)
+def _talk_for_admin(request, group_slug: str, pk: int, *, deleted: bool = False) -> tuple[Group, Share]:
+    """The group and the talk (delivered; with ``deleted`` — deleting and undoing — also an
+    announced share, and a talk or announced share an admin deleted): 404 when the user may
+    not see it, 403 when they may not correct it."""
+    group = resolve_group(request, group_slug)
     share = shares_visible_to(request.user).filter(group=group, pk=pk).select_related("group", "speaker").first()
     is_deleted = share is not None and share.status == ShareStatus.CANCELLED and DELETED in share.edited_fields
     is_announced = share is not None and share.status == ShareStatus.ANNOUNCED
     if share is None or not (share.status == ShareStatus.DELIVERED or (deleted and (is_deleted or is_announced))):
         raise Http404
-    access = group_access(request.user, group)
-    if not access.is_admin:
-        raise PermissionDenied
-    return group, access, share
+    request.access.require_admin()
+    return group, share
 
 
-def _error_message(request, error: ValidationError) -> None:
-    messages.error(request, " ".join(error.messages))
-
-
-def _render_correct(request, group: Group, access: GroupAccess, share: Share, *,
+def _render_correct(request, group: Group, share: Share, *,
                     boundaries_form: TalkBoundariesForm | None = None, details_form: TalkDetailsForm | None = None,
                     status: int = 200) -> HttpResponse:
     """The correction page; after a refused write, the share is read again (the services may
@@ -105,7 +100,6 @@ def _render_correct(request, group: Group, access: GroupAccess, share: Share, *,
     )
     return render(request, "shares/archive/correct.html", {
         "group": group,
-        "access": access,
         "share": share,
         "day": day,
         "lines": lines,
@@ -120,21 +114,27 @@ def _render_correct(request, group: Group, access: GroupAccess, share: Share, *,
 def talk_correct(request, group_slug: str, pk: int) -> HttpResponse:
     """The day's messages with the talk's parts marked: the admin picks the talk's first
     message, the Q&A's first message (or none) and the last message."""
-    group, access, share = _talk_for_admin(request, group_slug, pk)
+    group, share = _talk_for_admin(request, group_slug, pk)
     if request.method == "GET":
-        return _render_correct(request, group, access, share)
+        return _render_correct(request, group, share)
     form = TalkBoundariesForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            services.talk_boundaries_set(share=share, start_message=data["start"], qa_message=data["qa"],
-                                         end_message=data["end"], by=request.user, note=data["note"])
-        except ValidationError as error:
-            _error_message(request, error)
-        else:
-            messages.success(request, _("The talk's boundaries are saved."))
-            return redirect("shares:talk", group_slug=group.slug, pk=share.pk)
-    return _render_correct(request, group, access, share, boundaries_form=form, status=400)
+        outcome = run_service(
+            request, services.talk_boundaries_set, success=_("The talk's boundaries are saved."),
+            redirect_to=reverse("shares:talk", kwargs={"group_slug": group.slug, "pk": share.pk}), share=share,
+            start_message=data["start"], qa_message=data["qa"], end_message=data["end"], by=request.user,
+            note=data["note"],
+        )
+        if outcome.ok:
+            return outcome.response
+    return _render_correct(request, group, share, boundaries_form=form, status=400)
+
+
+@transaction.atomic
+def _details_change(*, share: Share, topic: str, version: int, speaker, by) -> None:
+    services.share_edit(share=share, topic=topic, abstract=share.abstract, expected_version=version, by=by)
+    services.share_reassign(share=share, speaker=speaker, by=by)
 
 
 @login_required
@@ -142,35 +142,30 @@ def talk_correct(request, group_slug: str, pk: int) -> HttpResponse:
 def talk_details(request, group_slug: str, pk: int) -> HttpResponse:
     """Change the talk's speaker and topic, through the schedule's own services
     (``share_edit``, then ``share_reassign``), in one transaction."""
-    group, access, share = _talk_for_admin(request, group_slug, pk)
+    group, share = _talk_for_admin(request, group_slug, pk)
     form = TalkDetailsForm(request.POST, speakers=talk_speakers(group))
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                services.share_edit(share=share, topic=data["topic"], abstract=share.abstract,
-                                    expected_version=data["version"], by=request.user)
-                services.share_reassign(share=share, speaker=data["speaker"], by=request.user)
-        except services.ShareConflict as error:
-            _error_message(request, error)
-            return _render_correct(request, group, access, share, status=409, details_form=TalkDetailsForm(
+        outcome = run_service(
+            request, _details_change, success=_("The talk's speaker and topic are saved."),
+            redirect_to=reverse("talk_correct", kwargs={"group_slug": group.slug, "pk": share.pk}), share=share,
+            topic=data["topic"], version=data["version"], speaker=data["speaker"], by=request.user,
+        )
+        if outcome.ok:
+            return outcome.response
+        if outcome.conflict:
+            return _render_correct(request, group, share, status=409, details_form=TalkDetailsForm(
                 speakers=talk_speakers(group), initial={**data, "version": Share.objects.get(pk=share.pk).version}))
-        except ValidationError as error:
-            _error_message(request, error)
-        else:
-            messages.success(request, _("The talk's speaker and topic are saved."))
-            return redirect("talk_correct", group_slug=group.slug, pk=share.pk)
-    return _render_correct(request, group, access, share, details_form=form, status=400)
+    return _render_correct(request, group, share, details_form=form, status=400)
 
 
-def _render_delete(request, group: Group, access: GroupAccess, share: Share, *,
+def _render_delete(request, group: Group, share: Share, *,
                    form: TalkDeleteForm | None = None, status: int = 200) -> HttpResponse:
     deletion = services.talk_deletion(share)
     # An announced share (or one deleted while announced): no talk page to go back to.
     announced = _was_announced(share, deletion)
     return render(request, "shares/archive/delete.html", {
         "group": group,
-        "access": access,
         "share": share,
         "deletion": deletion,
         "announced": announced,
@@ -190,39 +185,37 @@ def _was_announced(share: Share, deletion) -> bool:
 def talk_delete(request, group_slug: str, pk: int) -> HttpResponse:
     """Delete a false talk or announced share, with a reason, after this page asks (GET); on a
     deleted one, who deleted it, when and why, and the button that undoes it."""
-    group, access, share = _talk_for_admin(request, group_slug, pk, deleted=True)
+    group, share = _talk_for_admin(request, group_slug, pk, deleted=True)
     if request.method == "GET":
-        return _render_delete(request, group, access, share)
+        return _render_delete(request, group, share)
     announced = share.status == ShareStatus.ANNOUNCED
     form = TalkDeleteForm(request.POST, announced=announced)
     if form.is_valid():
-        try:
-            services.talk_delete(share=share, by=request.user, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            _error_message(request, error)
-        else:
-            messages.success(request, _("The announced share is deleted. A new import of that day will not bring it "
-                                        "back.") if announced else
-                             _("The talk is deleted. A new import of that day will not bring it back."))
-            return redirect("talk_delete", group_slug=group.slug, pk=share.pk)
-    return _render_delete(request, group, access, share, form=form, status=400)
+        outcome = run_service(
+            request, services.talk_delete,
+            success=_("The announced share is deleted. A new import of that day will not bring it back.")
+            if announced else _("The talk is deleted. A new import of that day will not bring it back."),
+            redirect_to=reverse("talk_delete", kwargs={"group_slug": group.slug, "pk": share.pk}), share=share,
+            by=request.user, reason=form.cleaned_data["reason"],
+        )
+        if outcome.ok:
+            return outcome.response
+    return _render_delete(request, group, share, form=form, status=400)
 
 
 @login_required
 @require_POST
 def talk_restore(request, group_slug: str, pk: int) -> HttpResponse:
     """Undo the deletion of a talk."""
-    group, access, share = _talk_for_admin(request, group_slug, pk, deleted=True)
+    group, share = _talk_for_admin(request, group_slug, pk, deleted=True)
     form = TalkRestoreForm(request.POST)
     if form.is_valid():
-        try:
-            services.talk_restore(share=share, by=request.user, note=form.cleaned_data["note"])
-        except ValidationError as error:
-            _error_message(request, error)
-        else:
+        outcome = run_service(request, services.talk_restore, share=share, by=request.user,
+                              note=form.cleaned_data["note"])
+        if outcome.ok:
             if share.status == ShareStatus.ANNOUNCED:
                 messages.success(request, _("The announced share is back on the schedule."))
                 return redirect("shares:share_detail", group_slug=group.slug, pk=share.pk)
             messages.success(request, _("The talk is back in the archive."))
             return redirect("shares:talk", group_slug=group.slug, pk=share.pk)
-    return _render_delete(request, group, access, share, status=400)
+    return _render_delete(request, group, share, status=400)

@@ -10,19 +10,18 @@ import bleach
 import markdown
 from bleach.callbacks import nofollow
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from community.access import Access, group_admin_required, group_member_required, resolve_group
+from community.form_views import run_service
 from community.models import Group, Membership
-from community.permissions import is_group_admin, is_group_member
-from community.selectors import user_member_id
 
 from . import services
 from .calendar import calendar_shares, group_calendar
@@ -94,28 +93,6 @@ def markdown_html(text: str) -> str:
     return bleach.linkify(clean, callbacks=[nofollow], skip_tags={"pre", "code"})
 
 
-@dataclass(frozen=True)
-class Access:
-    is_admin: bool
-    member_id: int | None
-    is_member: bool = True  # the schedule's pages are for members only
-
-
-def _group_access(request, group_slug: str) -> tuple[Group, Access]:
-    """The group and what the user may do in it; 403 for anyone who is not a member (or staff)."""
-    group = get_object_or_404(Group, slug=group_slug)
-    if not is_group_member(request.user, group):
-        raise PermissionDenied
-    return group, Access(is_admin=is_group_admin(request.user, group), member_id=user_member_id(request.user))
-
-
-def _group_admin(request, group_slug: str) -> Group:
-    group, access = _group_access(request, group_slug)
-    if not access.is_admin:
-        raise PermissionDenied
-    return group
-
-
 def _share(request, group: Group, pk: int) -> Share:
     """The share, if it belongs to the group and the user may see it; 404 otherwise."""
     share = share_for_page(user=request.user, group=group).filter(pk=pk).first()
@@ -124,17 +101,13 @@ def _share(request, group: Group, pk: int) -> Share:
     return share
 
 
-def _error_message(request, error: ValidationError) -> None:
-    messages.error(request, " ".join(error.messages))
-
-
-@login_required
+@group_member_required
 @require_GET
 def schedule(request, group_slug: str) -> HttpResponse:
     """This week and the next three, evening by evening (the shares announced in the record and
     not given there too, each with the talk given in another group when the user may read it);
     the user's own shares; for admins, the proposed shares waiting for a day."""
-    group, access = _group_access(request, group_slug)
+    group, access = request.group, request.access
     today = timezone.now().astimezone(group.tz).date()
     first = week_start_of(today)
     last = first + dt.timedelta(days=7 * SCHEDULE_WEEKS - 1)
@@ -147,7 +120,6 @@ def schedule(request, group_slug: str) -> HttpResponse:
     ]
     return render(request, "shares/schedule.html", {
         "group": group,
-        "access": access,
         "today": today,
         "weeks": weeks,
         "own_shares": list(shares_of_speaker(group=group, member_id=access.member_id)),
@@ -163,27 +135,24 @@ def _attach_given_in(user, shares: list[Share]) -> None:
         share.given_in_talk = talks.get(share.given_in_id)
 
 
-@login_required
+@group_member_required
 @require_http_methods(["GET", "POST"])
 def share_register(request, group_slug: str) -> HttpResponse:
     """A member registers a share for themselves; an admin may register one for any member."""
-    group, access = _group_access(request, group_slug)
+    group, access = request.group, request.access
     form = ShareRegisterForm(
         request.POST or None, group=group, choose_speaker=access.is_admin, initial={"speaker": access.member_id}
     )
     if request.method == "POST" and form.is_valid():
         speaker = form.cleaned_data["speaker"] if access.is_admin else request.user.member
-        try:
-            share = services.share_register(
-                group=group, speaker=speaker, topic=form.cleaned_data["topic"],
-                abstract=form.cleaned_data["abstract"], preferred_days=form.preferred_days, by=request.user,
-            )
-        except ValidationError as error:
-            _error_message(request, error)
-        else:
-            messages.success(request, _("Your share is registered. An admin will confirm its day."))
-            return redirect("shares:share_detail", group_slug=group.slug, pk=share.pk)
-    return render(request, "shares/share_register.html", {"group": group, "access": access, "form": form})
+        outcome = run_service(
+            request, services.share_register, success=_("Your share is registered. An admin will confirm its day."),
+            redirect_to=_detail_url, group=group, speaker=speaker, topic=form.cleaned_data["topic"],
+            abstract=form.cleaned_data["abstract"], preferred_days=form.preferred_days, by=request.user,
+        )
+        if outcome.ok:
+            return outcome.response
+    return render(request, "shares/share_register.html", {"group": group, "form": form})
 
 
 def _render_detail(request, group: Group, access: Access, pk: int, *, status: int = 200, **forms) -> HttpResponse:
@@ -197,7 +166,6 @@ def _render_detail(request, group: Group, access: Access, pk: int, *, status: in
         revision.action_label = REVISION_ACTIONS.get(revision.action, revision.action)
     context = {
         "group": group,
-        "access": access,
         "share": share,
         "is_speaker": is_speaker,
         "local_start": local_start,
@@ -243,145 +211,132 @@ def _announceable(share: Share) -> bool:
     return share.status in (ShareStatus.SCHEDULED, ShareStatus.DELIVERED) and share.scheduled_for is not None
 
 
-@login_required
+@group_member_required
 @require_GET
 def share_detail(request, group_slug: str, pk: int) -> HttpResponse:
-    group, access = _group_access(request, group_slug)
-    return _render_detail(request, group, access, pk)
+    return _render_detail(request, request.group, request.access, pk)
 
 
-def _share_action(request, group_slug: str, pk: int, *, admin_only: bool) -> tuple[Group, Access, Share]:
+def _share_action(request, pk: int) -> tuple[Group, Access, Share]:
     """The group, the user's access and the share an action is about (404 if the user may not see it)."""
-    group, access = _group_access(request, group_slug)
-    if admin_only and not access.is_admin:
-        raise PermissionDenied
+    group, access = request.group, request.access
     share = shares_visible_to(request.user).filter(group=group, pk=pk).select_related("group", "speaker").first()
     if share is None:
         raise Http404
     return group, access, share
 
 
-def _done(request, group: Group, share: Share, message: str) -> HttpResponse:
-    messages.success(request, message)
-    return redirect("shares:share_detail", group_slug=group.slug, pk=share.pk)
+def _detail_url(share: Share) -> str:
+    return reverse("shares:share_detail", kwargs={"group_slug": share.group.slug, "pk": share.pk})
 
 
-@login_required
+@group_admin_required
 @require_POST
 def share_schedule(request, group_slug: str, pk: int) -> HttpResponse:
-    group, access, share = _share_action(request, group_slug, pk, admin_only=True)
+    group, access, share = _share_action(request, pk)
     form = ShareScheduleForm(request.POST)
     if form.is_valid():
-        try:
-            services.share_schedule(
-                share=share, day=form.cleaned_data["day"], time=form.cleaned_data["time"], by=request.user,
-                overlap_reason=form.cleaned_data["overlap_reason"],
-            )
-        except ValidationError as error:
-            _error_message(request, error)
-        else:
-            return _done(request, group, share, _("The share is scheduled."))
+        outcome = run_service(
+            request, services.share_schedule, success=_("The share is scheduled."), redirect_to=_detail_url(share),
+            share=share, day=form.cleaned_data["day"], time=form.cleaned_data["time"], by=request.user,
+            overlap_reason=form.cleaned_data["overlap_reason"],
+        )
+        if outcome.ok:
+            return outcome.response
     return _render_detail(request, group, access, pk, schedule_form=form)
 
 
-@login_required
+@group_member_required
 @require_POST
 def share_cancel(request, group_slug: str, pk: int) -> HttpResponse:
-    group, access, share = _share_action(request, group_slug, pk, admin_only=False)
-    if not (access.is_admin or share.speaker_id == access.member_id):
-        raise PermissionDenied
+    group, access, share = _share_action(request, pk)
+    access.require_self_or_admin(share.speaker_id)
     form = ShareCancelForm(request.POST)
     if form.is_valid():
-        try:
-            services.share_cancel(share=share, by=request.user, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            _error_message(request, error)
-        else:
-            return _done(request, group, share, _("The share is cancelled."))
+        outcome = run_service(request, services.share_cancel, success=_("The share is cancelled."),
+                              redirect_to=_detail_url(share), share=share, by=request.user,
+                              reason=form.cleaned_data["reason"])
+        if outcome.ok:
+            return outcome.response
     return _render_detail(request, group, access, pk, cancel_form=form)
 
 
-@login_required
+@group_admin_required
 @require_POST
 def share_reassign(request, group_slug: str, pk: int) -> HttpResponse:
-    group, access, share = _share_action(request, group_slug, pk, admin_only=True)
+    group, access, share = _share_action(request, pk)
     form = ShareReassignForm(request.POST, group=group)
     if form.is_valid():
-        try:
-            services.share_reassign(share=share, speaker=form.cleaned_data["speaker"], by=request.user)
-        except ValidationError as error:
-            _error_message(request, error)
-        else:
-            return _done(request, group, share, _("The share has a new speaker."))
+        outcome = run_service(request, services.share_reassign, success=_("The share has a new speaker."),
+                              redirect_to=_detail_url(share), share=share, speaker=form.cleaned_data["speaker"],
+                              by=request.user)
+        if outcome.ok:
+            return outcome.response
     return _render_detail(request, group, access, pk, reassign_form=form)
 
 
-@login_required
+@group_member_required
 @require_POST
 def share_edit(request, group_slug: str, pk: int) -> HttpResponse:
-    group, access, share = _share_action(request, group_slug, pk, admin_only=False)
-    if not (access.is_admin or share.speaker_id == access.member_id):
-        raise PermissionDenied
+    group, access, share = _share_action(request, pk)
+    access.require_self_or_admin(share.speaker_id)
     speaker_of = None if access.is_admin else share
     form = ShareEditForm(request.POST, speaker_of=speaker_of)
     if form.is_valid():
-        try:
-            services.share_edit(
-                share=share, topic=form.cleaned_data["topic"], abstract=form.cleaned_data["abstract"],
-                visibility=form.cleaned_data["visibility"], expected_version=form.cleaned_data["version"],
-                by=request.user,
-            )
-        except services.ShareConflict as error:
-            _error_message(request, error)
+        outcome = run_service(
+            request, services.share_edit, success=_("The share is saved."), redirect_to=_detail_url(share),
+            share=share, topic=form.cleaned_data["topic"], abstract=form.cleaned_data["abstract"],
+            visibility=form.cleaned_data["visibility"], expected_version=form.cleaned_data["version"],
+            by=request.user,
+        )
+        if outcome.ok:
+            return outcome.response
+        if outcome.conflict:
             # Keep what the editor typed; the version moves to the current one, so that saving
             # again (after reading the current text above) is a deliberate overwrite.
             data = request.POST.copy()
             data["version"] = str(Share.objects.values_list("version", flat=True).get(pk=share.pk))
             return _render_detail(request, group, access, pk, status=409,
                                   edit_form=ShareEditForm(data, speaker_of=speaker_of))
-        except ValidationError as error:
-            _error_message(request, error)
-        else:
-            return _done(request, group, share, _("The share is saved."))
     return _render_detail(request, group, access, pk, edit_form=form)
 
 
-@login_required
+@group_admin_required
 @require_POST
 def share_start(request, group_slug: str, pk: int) -> HttpResponse:
     """Correct the start of an announced share (empty: the announcement gave no time). Group admins only."""
-    group, access, share = _share_action(request, group_slug, pk, admin_only=True)
+    group, access, share = _share_action(request, pk)
     form = ShareStartForm(request.POST)
     if form.is_valid():
-        try:
-            services.share_start_correct(share=share, time=form.cleaned_data["time"], by=request.user)
-        except ValidationError as error:
-            _error_message(request, error)
-        else:
-            return _done(request, group, share, _("The start is saved."))
+        outcome = run_service(
+            request, services.share_start_correct, success=_("The start is saved."), redirect_to=_detail_url(share),
+            share=share, time=form.cleaned_data["time"], by=request.user,
+        )
+        if outcome.ok:
+            return outcome.response
     return _render_detail(request, group, access, pk, start_form=form)
 
 
-@login_required
+@group_admin_required
 @require_GET
 def share_announcement(request, group_slug: str, pk: int) -> HttpResponse:
     """The announcement to paste in the group, ready to copy. Admins only."""
-    group, access, share = _share_action(request, group_slug, pk, admin_only=True)
+    group, access, share = _share_action(request, pk)
     if not _announceable(share):
         messages.error(request, _("Schedule the share before announcing it."))
         return redirect("shares:share_detail", group_slug=group.slug, pk=share.pk)
     return render(request, "shares/share_announcement.html", {
-        "group": group, "access": access, "share": share, "text": announcement_text(share=share),
+        "group": group, "share": share, "text": announcement_text(share=share),
     })
 
 
-@login_required
+@group_admin_required
 @require_GET
 def week_text(request, group_slug: str) -> HttpResponse:
     """The week's schedule as one text to paste in the group (``?start=YYYY-MM-DD``, default
     this week). Admins only. A ``start`` that is not a day from 2000 to 2100 is a 400 that
     says so, showing this week."""
-    group = _group_admin(request, group_slug)
+    group = request.group
     form = WeekForm(request.GET)
     today = timezone.now().astimezone(group.tz).date()
     valid = form.is_valid()
@@ -391,7 +346,6 @@ def week_text(request, group_slug: str) -> HttpResponse:
     monday = week_start_of(start)
     return render(request, "shares/week_text.html", {
         "group": group,
-        "access": Access(is_admin=True, member_id=user_member_id(request.user)),
         "week_start": monday,
         "previous_week": monday - dt.timedelta(days=7),
         "next_week": monday + dt.timedelta(days=7),
@@ -455,32 +409,26 @@ def _sign_in_context(share: Share, access: Access) -> SignInState | None:
     )
 
 
-@login_required
+@group_member_required
 @require_POST
 def share_sign_in(request, group_slug: str, pk: int) -> HttpResponse:
     """One click: the user's member signs in to the share (active members of the group only;
     a login without a member gets 403)."""
-    group, access, share = _share_action(request, group_slug, pk, admin_only=False)
-    try:
-        sign_in = services.sign_in_record(share=share, by=request.user)
-    except ValidationError as error:
-        _error_message(request, error)
-        return redirect("shares:share_detail", group_slug=group.slug, pk=share.pk)
-    time = sign_in.signed_at.astimezone(group.tz).strftime("%H:%M")
-    return _done(request, group, share, _("You signed in at %(time)s.") % {"time": time})
+    group, access, share = _share_action(request, pk)
+    outcome = run_service(request, services.sign_in_record, share=share, by=request.user)
+    if outcome.ok:
+        time = outcome.result.signed_at.astimezone(group.tz).strftime("%H:%M")
+        messages.success(request, _("You signed in at %(time)s.") % {"time": time})
+    return redirect(_detail_url(share))
 
 
-@login_required
+@group_admin_required
 @require_POST
 def share_sign_in_close(request, group_slug: str, pk: int) -> HttpResponse:
     """Close sign-in now. Group admins only."""
-    group, access, share = _share_action(request, group_slug, pk, admin_only=True)
-    try:
-        services.sign_in_close(share=share, by=request.user)
-    except ValidationError as error:
-        _error_message(request, error)
-        return redirect("shares:share_detail", group_slug=group.slug, pk=share.pk)
-    return _done(request, group, share, _("Sign-in is closed."))
+    group, access, share = _share_action(request, pk)
+    run_service(request, services.sign_in_close, success=_("Sign-in is closed."), share=share, by=request.user)
+    return redirect(_detail_url(share))
 
 
 @require_GET
@@ -494,8 +442,8 @@ def calendar(request, group_slug: str) -> HttpResponse:
     asks. Scheduled and delivered shares with a start, from a year back on; for the group's
     members also the announced shares (not given here, or given in another group: that talk
     is named only when the member may read it)."""
-    group = get_object_or_404(Group, slug=group_slug)
-    members_only = request.user.is_authenticated and is_group_member(request.user, group)
+    group = resolve_group(request, group_slug)
+    members_only = request.access.is_member
     now = timezone.now()
     shares = list(calendar_shares(group=group, members_only=members_only, today=now.astimezone(group.tz).date()))
     given_in = given_in_talks(request.user, shares) if members_only else {}

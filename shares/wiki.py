@@ -29,9 +29,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from community.access import access_for
+from community.errors import Conflict
 from community.lengths import clip
 from community.models import Group, Member, Membership, Visibility
-from community.permissions import is_group_admin
 
 from .models import SchedulePage, SchedulePageRevision, Share, ShareRevision, ShareStatus, TopicSource
 from .services import ShareConflict, share_revision_record, share_snapshot
@@ -215,7 +216,7 @@ def share_restore(*, share: Share, version: int, expected_version: int, by) -> S
     "restored version N"; the restored fields join ``edited_fields`` (an import keeps them),
     and a visibility restored is the admin's choice (``Share.admin_visibility``).
     Nothing is recorded when that version already matches the share."""
-    if not is_group_admin(by, share.group):
+    if not access_for(by, share.group).is_admin:
         raise PermissionDenied(_("Only a group admin may restore an earlier version."))
     share.refresh_from_db(from_queryset=Share.objects.select_for_update())
     if share.version != expected_version:
@@ -264,7 +265,7 @@ DEFAULT_SCHEDULE_PAGE = """\
 """
 
 
-class SchedulePageConflict(ValidationError):
+class SchedulePageConflict(Conflict):
     """The schedule page changed since the editor read it (its version moved on): nothing was written."""
 
 
@@ -310,7 +311,7 @@ def schedule_page_get_or_create(*, group: Group) -> SchedulePage:
 
 def _page_for_change(group: Group, by, expected_version: int) -> SchedulePage:
     """The page, locked, once the checks every change makes have passed."""
-    if not is_group_admin(by, group):
+    if not access_for(by, group).is_admin:
         raise PermissionDenied(_("Only a group admin may change the schedule page."))
     page = schedule_page_get_or_create(group=group)
     page.refresh_from_db(from_queryset=SchedulePage.objects.select_for_update())

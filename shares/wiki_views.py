@@ -6,21 +6,20 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from community.access import Access, group_admin_required, group_member_required
+from community.form_views import run_service
 from community.models import Group
-from community.selectors import user_member_id
 
 from . import wiki
 from .models import SchedulePage, ShareStatus
-from .services import ShareConflict
-from .views import REVISION_ACTIONS, Access, _error_message, _group_access, _group_admin, _share, markdown_html
+from .views import REVISION_ACTIONS, _share, markdown_html
 
 ACTION_LABELS = {**REVISION_ACTIONS, "restored": gettext_lazy("restored")}
 
@@ -53,26 +52,25 @@ def _render_share_history(request, group: Group, access: Access, pk: int, *, sta
     share = _share(request, group, pk)
     return render(request, "shares/wiki/share_history.html", {
         "group": group,
-        "access": access,
         "share": share,
         "entries": _labelled(wiki.share_history(share=share)),
         "can_restore": access.is_admin and share.status != ShareStatus.CANCELLED,
     }, status=status)
 
 
-@login_required
+@group_member_required
 @require_GET
 def share_history(request, group_slug: str, pk: int) -> HttpResponse:
     """Every version of the share — who, when, what — with what changed from the one before."""
-    group, access = _group_access(request, group_slug)
+    group, access = request.group, request.access
     return _render_share_history(request, group, access, pk)
 
 
-@login_required
+@group_member_required
 @require_GET
 def share_revision(request, group_slug: str, pk: int, version: int) -> HttpResponse:
     """One version of the share as it was, and what changed from it to the share as it is now."""
-    group, access = _group_access(request, group_slug)
+    group, access = request.group, request.access
     share = _share(request, group, pk)
     revision = next((r for r in share.revisions.all() if r.version == version), None)
     if revision is None:
@@ -81,7 +79,6 @@ def share_revision(request, group_slug: str, pk: int, version: int) -> HttpRespo
     fields, changes = wiki.share_revision_changes(share=share, revision=revision)
     return render(request, "shares/wiki/share_revision.html", {
         "group": group,
-        "access": access,
         "share": share,
         "revision": revision,
         "fields": fields,
@@ -90,41 +87,35 @@ def share_revision(request, group_slug: str, pk: int, version: int) -> HttpRespo
     })
 
 
-@login_required
+@group_admin_required
 @require_POST
 def share_restore(request, group_slug: str, pk: int, version: int) -> HttpResponse:
     """An admin brings back an earlier version's topic, abstract and visibility."""
-    group, access = _group_access(request, group_slug)
-    if not access.is_admin:
-        raise PermissionDenied
+    group, access = request.group, request.access
     share = _share(request, group, pk)
     form = RestoreForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The form was incomplete: nothing was restored."))
         return _render_share_history(request, group, access, pk, status=400)
-    try:
-        wiki.share_restore(share=share, version=version, expected_version=form.cleaned_data["expected_version"],
-                           by=request.user)
-    except ShareConflict as error:
-        _error_message(request, error)
-        return _render_share_history(request, group, access, pk, status=409)
-    except ValidationError as error:
-        _error_message(request, error)
-        return _render_share_history(request, group, access, pk)
-    messages.success(request, _("Version %(version)d is restored.") % {"version": version})
-    return redirect("shares:share_history", group_slug=group.slug, pk=share.pk)
+    outcome = run_service(
+        request, wiki.share_restore, success=_("Version %(version)d is restored.") % {"version": version},
+        redirect_to=reverse("shares:share_history", kwargs={"group_slug": group.slug, "pk": share.pk}),
+        share=share, version=version, expected_version=form.cleaned_data["expected_version"], by=request.user,
+    )
+    status = 409 if outcome.conflict else 200
+    return outcome.response or _render_share_history(request, group, access, pk, status=status)
 
 
 # --- The group's schedule page ---
 
-@login_required
+@group_member_required
 @require_GET
 def schedule_page(request, group_slug: str) -> HttpResponse:
     """The group's schedule page: how to register, what makes a good talk (sanitized Markdown)."""
-    group, access = _group_access(request, group_slug)
+    group = request.group
     page = wiki.schedule_page_of(group=group)
     return render(request, "shares/wiki/schedule_page.html", {
-        "group": group, "access": access, "page": page, "body_html": markdown_html(page.body),
+        "group": group, "page": page, "body_html": markdown_html(page.body),
     })
 
 
@@ -132,7 +123,6 @@ def _render_page_edit(request, group: Group, page: SchedulePage, form: ScheduleP
                       status: int = 200, theirs: str | None = None) -> HttpResponse:
     return render(request, "shares/wiki/schedule_page_edit.html", {
         "group": group,
-        "access": Access(is_admin=True, member_id=user_member_id(request.user)),
         "page": page,
         "form": form,
         # After a conflict: what the editor's text changes in the current one.
@@ -140,22 +130,26 @@ def _render_page_edit(request, group: Group, page: SchedulePage, form: ScheduleP
     }, status=status)
 
 
-@login_required
+@group_admin_required
 @require_http_methods(["GET", "POST"])
 def schedule_page_edit(request, group_slug: str) -> HttpResponse:
     """Admins edit the page's Markdown; the hidden version catches an edit made meanwhile."""
-    group = _group_admin(request, group_slug)
+    group = request.group
     page = wiki.schedule_page_of(group=group)
     if request.method == "GET":
         form = SchedulePageForm(initial={"body": page.body, "version": page.version})
         return _render_page_edit(request, group, page, form)
     form = SchedulePageForm(request.POST)
     if form.is_valid():
-        try:
-            wiki.schedule_page_edit(group=group, body=form.cleaned_data["body"], note=form.cleaned_data["note"],
-                                    expected_version=form.cleaned_data["version"], by=request.user)
-        except wiki.SchedulePageConflict as error:
-            _error_message(request, error)
+        outcome = run_service(
+            request, wiki.schedule_page_edit, success=_("The schedule page is saved."),
+            redirect_to=reverse("shares:schedule_page", kwargs={"group_slug": group.slug}),
+            group=group, body=form.cleaned_data["body"], note=form.cleaned_data["note"],
+            expected_version=form.cleaned_data["version"], by=request.user,
+        )
+        if outcome.ok:
+            return outcome.response
+        if outcome.conflict:
             # Keep what the editor typed; the version moves to the current one, so that saving
             # again (after reading the current text) is a deliberate overwrite.
             page = wiki.schedule_page_of(group=group)
@@ -163,11 +157,6 @@ def schedule_page_edit(request, group_slug: str) -> HttpResponse:
             data["version"] = str(page.version)
             return _render_page_edit(request, group, page, SchedulePageForm(data), status=409,
                                      theirs=form.cleaned_data["body"].replace("\r\n", "\n"))
-        except ValidationError as error:
-            _error_message(request, error)
-        else:
-            messages.success(request, _("The schedule page is saved."))
-            return redirect("shares:schedule_page", group_slug=group.slug)
     return _render_page_edit(request, group, page, form)
 
 
@@ -175,41 +164,33 @@ def _render_page_history(request, group: Group, access: Access, *, status: int =
     page = wiki.schedule_page_of(group=group)
     return render(request, "shares/wiki/schedule_page_history.html", {
         "group": group,
-        "access": access,
         "page": page,
         "entries": wiki.schedule_page_history(page=page),
         "can_restore": access.is_admin,
     }, status=status)
 
 
-@login_required
+@group_member_required
 @require_GET
 def schedule_page_history(request, group_slug: str) -> HttpResponse:
     """Every version of the schedule page — who, when, the note — with its diff."""
-    group, access = _group_access(request, group_slug)
+    group, access = request.group, request.access
     return _render_page_history(request, group, access)
 
 
-@login_required
+@group_admin_required
 @require_POST
 def schedule_page_restore(request, group_slug: str, version: int) -> HttpResponse:
     """An admin brings back an earlier text of the page, as a new version."""
-    group, access = _group_access(request, group_slug)
-    if not access.is_admin:
-        raise PermissionDenied
+    group, access = request.group, request.access
     form = RestoreForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The form was incomplete: nothing was restored."))
         return _render_page_history(request, group, access, status=400)
-    try:
-        wiki.schedule_page_restore(group=group, version=version,
-                                   expected_version=form.cleaned_data["expected_version"], by=request.user)
-    except wiki.SchedulePageConflict as error:
-        _error_message(request, error)
-        return _render_page_history(request, group, access, status=409)
-    except ValidationError as error:
-        _error_message(request, error)
-        return _render_page_history(request, group, access)
-    messages.success(request, _("Version %(version)d is restored.") % {"version": version})
-    return redirect("shares:schedule_page_history", group_slug=group.slug)
+    outcome = run_service(
+        request, wiki.schedule_page_restore, success=_("Version %(version)d is restored.") % {"version": version},
+        redirect_to=reverse("shares:schedule_page_history", kwargs={"group_slug": group.slug}),
+        group=group, version=version, expected_version=form.cleaned_data["expected_version"], by=request.user,
+    )
+    return outcome.response or _render_page_history(request, group, access, status=409 if outcome.conflict else 200)
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from community.access import Access
+from community.api.permissions import GroupListAPI
 from community.filters import FlagFilter
 from community.flags import FLAG_DECISIONS
-from community.models import Flag, Group
-from community.permissions import is_group_admin
+from community.models import Flag
 from community.selectors import admin_group_ids_of_user
 
 
@@ -63,18 +61,16 @@ def flags_for_admin(user):
     description="The group's flags (`group` slug required), for the group's admins and staff; filter by `status` and `rule`.",
     tags=["flags"],
 )
-class FlagListAPI(generics.ListAPIView):
+class FlagListAPI(GroupListAPI):
     serializer_class = FlagSerializer
     filterset_class = FlagFilter
+    denied_message = "Only the group's admins see its flags."
+
+    def allowed(self, access: Access) -> bool:
+        return access.is_admin
 
     def get_queryset(self):
         return flags_for_admin(self.request.user)
-
-    def list(self, request, *args, **kwargs):
-        group = Group.objects.filter(slug=request.query_params.get("group") or "").first()
-        if group is not None and not is_group_admin(request.user, group):
-            raise PermissionDenied("Only the group's admins see its flags.")
-        return super().list(request, *args, **kwargs)
 
 
 @extend_schema(
@@ -92,11 +88,6 @@ class FlagDecideAPI(APIView):
         name = data.pop("decision")
         if name != "exempt":
             data.pop("until", None)
-        try:
-            flag = FLAG_DECISIONS[name](flag=flag, by=request.user, **data)
-        except DjangoPermissionDenied as error:
-            raise PermissionDenied(str(error)) from None
-        except DjangoValidationError as error:
-            return Response({"detail": " ".join(error.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        flag = FLAG_DECISIONS[name](flag=flag, by=request.user, **data)
         flag = flags_for_admin(request.user).get(pk=flag.pk)
         return Response(FlagSerializer(flag).data)

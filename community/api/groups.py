@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
-from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from community.access import group_and_access
 from community.forms import GroupSettingsForm
 from community.models import Group
-from community.permissions import is_group_admin
 from community.selectors import groups_with_seats, seats
 from community.services import GROUP_SETTINGS, group_settings_update
 
@@ -106,22 +103,16 @@ class GroupListAPI(generics.ListAPIView):
 class GroupDetailAPI(generics.RetrieveAPIView):
     serializer_class = GroupSerializer
     lookup_field = "slug"
+    error_fields = {"placeholders": "announcement_template"}  # a refusal of the service (400)
 
     def get_queryset(self):
         return groups_with_seats()
 
     def patch(self, request, slug: str):
-        group = get_object_or_404(Group, slug=slug)
-        if not is_group_admin(request.user, group):
-            raise PermissionDenied("Only the group's admins change its settings.")
+        group, access = group_and_access(request.user, slug)
+        access.require_admin("Only the group's admins change its settings.")
         values = GroupSettingsInputSerializer(data=request.data)
         values.is_valid(raise_exception=True)
         unchanged = {name: getattr(group, name) for name in GROUP_SETTINGS}
-        try:
-            group_settings_update(group=group, by=request.user, **{**unchanged, **values.validated_data})
-        except DjangoValidationError as error:
-            if hasattr(error, "error_dict"):  # the model's own checks, by field
-                raise ValidationError(error.message_dict) from None
-            field = "announcement_template" if error.code == "placeholders" else "non_field_errors"
-            raise ValidationError({field: error.messages}) from None
+        group_settings_update(group=group, by=request.user, **{**unchanged, **values.validated_data})
         return Response(GroupSerializer(self.get_queryset().get(pk=group.pk)).data)

@@ -3,22 +3,20 @@ shares with them know them, and a group's admins merging two members."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from community.access import Access, group_and_access
 from community.api.fields import GroupLocalDateTimeField
 from community.api.permissions import GroupListAPI
 from community.filters import AdminMemberFilter, MemberFilter
 from community.identity import member_for_decision
-from community.models import Group, Membership, Name
-from community.permissions import GroupAccess, is_group_admin
+from community.models import Membership, Name
 from community.selectors import (
     directory_memberships,
     directory_rows,
@@ -95,7 +93,7 @@ class AdminGroupMemberSerializer(GroupMemberSerializer):
 class MemberListAPI(GroupListAPI):
     denied_message = "Only the group's members see its members."
 
-    def allowed(self, access: GroupAccess) -> bool:
+    def allowed(self, access: Access) -> bool:
         return access.is_member
 
     @property
@@ -194,11 +192,6 @@ class MemberMergeSerializer(serializers.Serializer):
                                   help_text="Rows moved from the merged member: messages, names, memberships, …")
 
 
-# The service's refusals, by the field they are about.
-_MERGE_ERROR_FIELDS = {"reason_required": "reason", "reason_too_long": "reason", "same_member": "other",
-                       "not_in_group": "other"}
-
-
 @extend_schema(
     summary="Merge two members", tags=["members"], request=MemberMergeInputSerializer,
     responses={201: MemberMergeSerializer},
@@ -210,23 +203,21 @@ _MERGE_ERROR_FIELDS = {"reason_required": "reason", "reason_too_long": "reason",
     parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The group's slug.")],
 )
 class MemberMergeAPI(APIView):
+    # The service's refusals, by the field they are about (``community.api.exceptions``).
+    error_fields = {"reason_required": "reason", "reason_too_long": "reason", "same_member": "other",
+                    "not_in_group": "other"}
+
     def post(self, request, slug: str):
-        group = get_object_or_404(Group, slug=slug)
-        if not is_group_admin(request.user, group):
-            raise PermissionDenied("Only the group's admins merge its members.")
+        group, access = group_and_access(request.user, slug)
+        access.require_admin("Only the group's admins merge its members.")
         data = MemberMergeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        members = {key: member_for_decision(group=group, pk=data.validated_data[key], everyone=request.user.is_staff)
+        members = {key: member_for_decision(group=group, pk=data.validated_data[key], everyone=access.can_decide_for_everyone)
                    for key in ("into", "other")}
         missing = {key: ["This member is not a member of this group."] for key, found in members.items() if found is None}
         if missing:
             raise ValidationError(missing)
-        try:
-            record = member_merge_manual(group=group, into=members["into"], other=members["other"], by=request.user,
-                                         reason=data.validated_data["reason"])
-        except DjangoValidationError as error:
-            if error.code == "out_of_reach":  # who the admin is, not what they sent
-                raise PermissionDenied(error.messages[0]) from None
-            raise ValidationError({_MERGE_ERROR_FIELDS.get(error.code, "non_field_errors"): error.messages}) from None
+        record = member_merge_manual(group=group, into=members["into"], other=members["other"], by=request.user,
+                                     reason=data.validated_data["reason"])
         return Response(MemberMergeSerializer(record).data, status=status.HTTP_201_CREATED)
 

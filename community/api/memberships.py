@@ -7,11 +7,11 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from community.access import Access
 from community.api.fields import GroupLocalDateTimeField
 from community.api.permissions import GroupListAPI
 from community.filters import MembershipFilter
 from community.models import Membership, MembershipPeriod
-from community.permissions import GroupAccess
 from community.selectors import user_member_id
 
 
@@ -70,7 +70,7 @@ class MembershipListAPI(GroupListAPI):
     def mine(self) -> bool:
         return self.request.query_params.get("mine", "").lower() in ("1", "true", "yes", "on")
 
-    def allowed(self, access: GroupAccess) -> bool:
+    def allowed(self, access: Access) -> bool:
         return self.mine or access.is_admin
 
     def initial(self, request, *args, **kwargs):

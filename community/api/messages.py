@@ -8,11 +8,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 
+from community.access import Access
 from community.api.fields import GroupLocalDateTimeField
 from community.api.permissions import GroupListAPI
 from community.filters import MessageFilter
 from community.models import Message
-from community.permissions import GroupAccess
 from community.selectors import group_roles, messages_readable
 
 
@@ -62,7 +62,7 @@ class MessageListAPI(GroupListAPI):
     filterset_class = MessageFilter
     denied_message = "Only the group's members read its messages."
 
-    def allowed(self, access: GroupAccess) -> bool:
+    def allowed(self, access: Access) -> bool:
         return access.is_member
 
     def get_queryset(self):

@@ -371,8 +371,8 @@ def test_join_page_shows_the_form(client, people):
 def test_join_page_query_count(client, people, django_assert_num_queries):
     _, token = _invite(people)
     # The invitation, then the rule that let its admin invite, asked again: the admin's member and
-    # membership in the group, the member's membership there, the member's reach.
-    with django_assert_num_queries(5):
+    # role in the group (one query), the member's membership there, the member's reach.
+    with django_assert_num_queries(4):
         response = client.get(_join_url(token))
     assert response.status_code == 200
 

@@ -1,6 +1,6 @@
 import pytest
 
-from community.permissions import is_group_admin, is_group_member
+from community.access import access_for
 from tests.factories import make_group, make_member, make_membership, make_user
 
 pytestmark = pytest.mark.django_db
@@ -44,4 +44,5 @@ def people():
 )
 def test_roles_per_group(people, who, member, admin):
     group, users = people
-    assert (is_group_member(users[who], group), is_group_admin(users[who], group)) == (member, admin)
+    access = access_for(users[who], group)
+    assert (access.is_member, access.is_admin) == (member, admin)

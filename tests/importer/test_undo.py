@@ -276,10 +276,10 @@ def test_the_undo_page_queries_do_not_grow_with_the_days_or_the_later_runs(cast,
     for day in days:
         imported(cast, (f"late-{day}.md", transcript(day, [("23:00:00", "闲聊者", "晚安")])))
     client = client_for(cast, "admin")
-    # session, user, group, the admin's member id and membership, the run; the plan: the run's
+    # session, user, the group with the user's member and role, the run; the plan: the run's
     # files, its journal by table, the messages, talks, sign-ins and names it created, the later
     # runs and their files, the corrections
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(13):
         response = client.get(reverse("import_run_undo", args=["prodarch", first.pk]))
     assert response.content.decode().count('<li><a href="/g/prodarch/imports/runs/') == count
 
@@ -291,7 +291,7 @@ def test_the_previewed_run_page_queries_do_not_grow_with_the_files(cast, count, 
     run_ = ImportRun.objects.create(group=cast.group, status=ImportStatus.PREVIEWED, dry_run=True, files=files,
                                     preview={"files": files, "counts": {}})
     client = client_for(cast, "admin")
-    # session, user, group, the admin's member id and membership, the run
-    with django_assert_num_queries(6):
+    # session, user, the group with the user's member and role, the run
+    with django_assert_num_queries(4):
         response = client.get(reverse("import_run", args=["prodarch", run_.pk]))
     assert response.content.decode().count('name="replace_days"') == count

@@ -279,8 +279,8 @@ def test_upload_page_queries_do_not_grow_with_the_runs(cast, count, django_asser
     for _ in range(count):
         ImportRun.objects.create(group=cast.group, status=ImportStatus.SUCCEEDED, counts={"files_read": 2})
     client = client_for(cast, "admin")
-    # session, user, group, the admin's member id and membership, the runs
-    with django_assert_num_queries(6):
+    # session, user, the group with the user's member and role, the runs
+    with django_assert_num_queries(4):
         response = client.get(reverse("import_upload", args=["prodarch"]))
     assert response.content.decode().count('<td class="status-succeeded">') == count
 
@@ -291,8 +291,8 @@ def test_run_page_queries_do_not_grow_with_the_files(cast, count, django_assert_
              for n in range(count)]
     run = ImportRun.objects.create(group=cast.group, status=ImportStatus.SUCCEEDED, files=files)
     client = client_for(cast, "admin")
-    # session, user, group, the admin's member id and membership, the run
-    with django_assert_num_queries(6):
+    # session, user, the group with the user's member and role, the run
+    with django_assert_num_queries(4):
         response = client.get(reverse("import_run", args=["prodarch", run.pk]))
     assert response.content.decode().count('<tr class="file-imported">') == count
 

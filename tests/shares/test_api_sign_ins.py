@@ -113,10 +113,10 @@ def test_sign_in_list_query_count(django_assert_num_queries, sign_ins):
         make_sign_in(talk, member)
     client = client_for(cast, "member")
 
-    # session, user; the group, member and membership (403?); the user's groups, then groups and admin
+    # session, user; the group with the user's member and role (403?); the user's groups, then groups and admin
     # groups for the visible talks, admin groups again; the group filter; count; sign-ins with their
     # shares, groups and members
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = client.get(URL, {"group": "prodarch"})
 
     assert response.json()["count"] == sign_ins

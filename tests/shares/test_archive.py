@@ -453,9 +453,9 @@ def test_day_page_query_count(world, django_assert_num_queries, items):
     RecordedDay.objects.create(group=world.group, day=dt.date(2018, 5, 19))
     client = client_for(world, "member")
 
-    # session, user, group, the user's member, membership (member check), previous day, next day,
+    # session, user, the group with the user's member and role, previous day, next day,
     # groups of the user, groups the user runs, the messages, their talk parts with shares
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.get(day_url(DAY))
 
     assert len(response.context["lines"]) == 2 * items
@@ -470,7 +470,7 @@ def test_day_page_query_count_for_an_admin(world, django_assert_num_queries, ite
     client = client_for(world, "admin")
 
     # as for a member, and the talks of the day an admin deleted
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = client.get(day_url(DAY))
 
     assert [share.topic for share in response.context["deleted_talks"]] == [f"删掉的{n}" for n in range(items)]

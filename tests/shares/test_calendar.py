@@ -201,8 +201,8 @@ def test_calendar_query_count_member(world, django_assert_num_queries, shares):
     client = Client()
     client.force_login(world.member.user)
 
-    # session, user, group, the user's member, membership (member check), the shares
-    with django_assert_num_queries(6):
+    # session, user, the group with the user's member and role, the shares
+    with django_assert_num_queries(4):
         response = client.get(reverse("shares:calendar", kwargs={"group_slug": "prodarch"}))
 
     assert response.content.decode().count("BEGIN:VEVENT") == shares

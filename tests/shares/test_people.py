@@ -493,9 +493,9 @@ def test_activity_query_count(world, django_assert_num_queries, items):
         make_sign_in(share, world.admin.member)
     client = client_for(world, "member")
 
-    # session, user, group, the user's member, membership (member check), the last recorded day, the 90
+    # session, user, the group with the user's member and role, the last recorded day, the 90
     # latest recorded days, the days in range, messages by hour, groups of the user, groups the user runs, talks
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = client.get(ACTIVITY)
 
     assert [s.attendance for s in response.context["talks"]] == [2] * items

@@ -174,9 +174,9 @@ def test_schedule_page_query_count_for_a_member(world, django_assert_num_queries
         share_schedule(share=share, day=today() + dt.timedelta(days=7 + n), by=world.admin.user)
     client = client_for(world, "speaker")
 
-    # session, user, group, the user's member, membership (member check), membership (admin check),
+    # session, user, the group with the user's member and role,
     # groups of the user, groups the user runs, the shares, own shares, their preferred days
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         response = client.get(url("schedule", world))
 
     assert sum(len(evening["shares"]) for week in response.context["weeks"] for evening in week["evenings"]) == shares
@@ -189,9 +189,9 @@ def test_schedule_page_query_count_for_an_admin(world, django_assert_num_queries
                        preferred_days=[today() + dt.timedelta(days=n)], by=world.member.user)
     client = client_for(world, "admin")
 
-    # session, user, group, the user's member, membership (member check), membership (admin check),
+    # session, user, the group with the user's member and role,
     # groups of the user, groups the user runs, the shares, own shares, proposed shares, their preferred days
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         response = client.get(url("schedule", world))
 
     assert len(response.context["proposed"]) == shares
@@ -301,9 +301,9 @@ def test_share_detail_query_count(world, django_assert_num_queries, revisions):
         share_edit(share=share, topic=f"主题{n}", abstract="", expected_version=n, by=world.admin.user)
     client = client_for(world, "admin")
 
-    # session, user, group, the user's member, membership (member check), membership (admin check),
+    # session, user, the group with the user's member and role,
     # groups of the user, groups the user runs, the share, its preferred days, its history, the speakers to pick
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         response = client.get(url("share_detail", world, pk=share.pk))
 
     assert len(response.context["revisions"]) == revisions

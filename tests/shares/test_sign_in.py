@@ -414,10 +414,10 @@ def test_share_page_query_count_with_sign_ins(live, django_assert_num_queries, s
         sign_in_record(share=live.share, by=member.user)
     client = client_for(live, "admin")
 
-    # session, user, group, the user's member, membership (member check), membership (admin check),
+    # session, user, the group with the user's member and role,
     # groups of the user, groups the user runs, the share, its preferred days, its history,
     # the speakers to pick, the sign-ins
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         response = client.get(url("share_detail", live))
 
     assert len(response.context["sign_in"].sign_ins) == sign_ins

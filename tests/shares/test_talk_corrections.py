@@ -664,9 +664,9 @@ def test_correction_page_query_count(world, django_assert_num_queries, items):
         make_sign_in(share, [world.member.member, world.admin.member, world.outsider.member][n])
     client = client_for(world, "admin")
 
-    # session, user, group, the user's member, groups of the user, groups the user runs, the talk,
-    # membership (admin check), the day's messages, their talk parts, the speakers to choose from
-    with django_assert_num_queries(11):
+    # session, user, the group with the user's member and role, the user's member, groups of the user,
+    # groups the user runs, the talk, the day's messages, their talk parts, the speakers to choose from
+    with django_assert_num_queries(10):
         response = client.get(reverse("talk_correct", kwargs={"group_slug": "prodarch", "pk": share.pk}))
 
     assert len(response.context["lines"]) == 3 * items

@@ -269,9 +269,9 @@ def test_export_query_count_for_a_member(world, django_assert_num_queries, items
         make_message(world.group, world.admin.member, at(DAY, f"22:0{n}"), f"闲聊{n}")
     client = client_for(world, "member")
 
-    # session, user, group, the user's member, groups of the user, groups the user runs, the talk,
-    # its parts, its messages, membership (member check), the day's discussion
-    with django_assert_num_queries(11):
+    # session, user, the group with the user's member and role, the user's member, groups of the user,
+    # groups the user runs, the talk, its parts, its messages, the day's discussion
+    with django_assert_num_queries(10):
         response = client.get(export_url(share))
 
     assert response.content.decode().count("闲聊") == items

@@ -345,9 +345,9 @@ def test_share_history_query_count(world, django_assert_num_queries, revisions):
         share_edit(share=share, topic=f"主题{n}", abstract="", expected_version=n, by=world.admin.user)
     client = client_for(world, "admin")
 
-    # session, user, group, the user's member, membership (member check), membership (admin check),
+    # session, user, the group with the user's member and role,
     # groups of the user, groups the user runs, the share, its preferred days, its history, the speakers' names
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         response = client.get(url("share_history", world, pk=share.pk))
 
     assert len(response.context["entries"]) == revisions
@@ -358,9 +358,9 @@ def test_share_revision_query_count(world, django_assert_num_queries, revisions)
     edit_share(world, revisions - 1)
     client = client_for(world, "admin")
 
-    # session, user, group, the user's member, membership (member check), membership (admin check),
+    # session, user, the group with the user's member and role,
     # groups of the user, groups the user runs, the share, its preferred days, its history, the speakers' names
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         response = client.get(url("share_revision", world, version=1))
 
     assert response.context["revision"].version == 1
@@ -372,9 +372,9 @@ def test_schedule_page_history_query_count(world, django_assert_num_queries, rev
     edit_page(world, *[f"第{n}版" for n in range(2, revisions + 1)])
     client = client_for(world, "admin")
 
-    # session, user, group, the user's member, membership (member check), membership (admin check),
+    # session, user, the group with the user's member and role,
     # the page, its revisions with their authors
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(5):
         response = client.get(url("schedule_page_history", world))
 
     assert len(response.context["entries"]) == revisions
@@ -385,8 +385,8 @@ def test_schedule_page_query_count(world, django_assert_num_queries, revisions):
     edit_page(world, *[f"第{n}版" for n in range(1, revisions + 1)])
     client = client_for(world, "member")
 
-    # session, user, group, the user's member, membership (member check), membership (admin check), the page
-    with django_assert_num_queries(7):
+    # session, user, the group with the user's member and role, the page
+    with django_assert_num_queries(4):
         response = client.get(url("schedule_page", world))
 
     assert response.context["page"].version == revisions + 1
