@@ -466,10 +466,10 @@ def test_schedule_page_query_count_with_announced_shares(world, django_assert_nu
         Share.objects.filter(pk=announced.pk).update(given_in=given)
     client = client_for(world, "member")
 
-    # session, user, group, the user's member, membership (member check), membership (admin check),
+    # session, user, the group with the user's member and role (the access object, one query),
     # groups of the user, groups the user runs, the shares, the user's roles and the talks given
     # elsewhere they may read, own shares
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         response = client.get(schedule_url())
 
     assert response.content.decode().count('class="given-in"') == linked_shares
@@ -560,9 +560,9 @@ def test_calendar_query_count_with_announced_shares(world, django_assert_num_que
         Share.objects.filter(pk=announced.pk).update(given_in=given)
     client = client_for(world, "member")
 
-    # session, user, group, the user's member, membership (member check), the shares,
+    # session, user, the group, the user's member and role (the access object), the shares,
     # the user's roles and the talks given elsewhere they may read
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get(calendar_url(), HTTP_ACCEPT_LANGUAGE="en")
 
     # one event each, naming the group in its summary
@@ -577,10 +577,10 @@ def test_announced_share_page_query_count(linked, django_assert_num_queries, rev
                             by=linked.admin.user)
     client = client_for(linked, "admin")
 
-    # session, user, group, the user's member, membership (member check), membership (admin check),
+    # session, user, the group with the user's member and role (the access object, one query),
     # groups of the user, groups the user runs, the share, its preferred days, its history,
     # the speakers to pick, the user's roles and the talk given elsewhere
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         response = client.get(share_url("shares:share_detail", linked.announced))
 
     assert response.context["given_in"] == linked.given
@@ -595,9 +595,9 @@ def test_the_confirmation_page_query_count(world, django_assert_num_queries, sig
     Share.objects.filter(pk=world.announced.pk).update(sign_in_count=sign_ins)
     client = client_for(world, "admin")
 
-    # session, user, the group, the user's member, groups of the user, groups the user runs,
-    # the share, membership (admin check)
-    with django_assert_num_queries(8):
+    # session, user, the group, the user's member and role (the access object), groups of the
+    # user, groups the user runs, the share
+    with django_assert_num_queries(7):
         response = client.get(share_url("talk_delete", world.announced), HTTP_ACCEPT_LANGUAGE="en")
 
     assert f"with its {sign_ins} sign-in" in response.content.decode()
