@@ -128,6 +128,7 @@ def _production_settings(**env) -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_production_is_https_only():
     assert _production_settings() == {
         "SECURE_SSL_REDIRECT": True, "SECURE_HSTS_SECONDS": 31536000, "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
@@ -137,6 +138,7 @@ def test_production_is_https_only():
     }
 
 
+@pytest.mark.slow
 def test_production_mode_with_debug_refuses_to_start():
     result = _run_django(["check"], DJANGO_ENV="production", SECRET_KEY=STRONG_KEY,
                          ALLOWED_HOSTS="community.example.org", DEBUG="1")
@@ -144,6 +146,7 @@ def test_production_mode_with_debug_refuses_to_start():
     assert "DEBUG must be off when DJANGO_ENV=production." in result.stderr
 
 
+@pytest.mark.slow
 def test_production_secret_key_comes_from_the_environment_only():
     # The key the process was given is the key it uses: nothing in the code supplies one.
     other_key = "z9-" + "Pq7!Lm3#Vb8$Xc1%" * 4
