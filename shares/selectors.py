@@ -129,7 +129,8 @@ SCHEDULE_STATUSES = (*PLANNED_STATUSES, ShareStatus.ANNOUNCED)
 def shares_on_schedule(*, group: Group, start: dt.date, end: dt.date, user=None,
                        statuses=PLANNED_STATUSES) -> QuerySet[Share]:
     """The group's shares of ``statuses`` (scheduled and delivered by default) with a day from
-    ``start`` to ``end`` (inclusive), speaker and nickname loaded, by day, start and id. With
+    ``start`` to ``end`` (inclusive), speaker and nickname loaded, by day, start (a share whose
+    announcement gave no time first, on every database) and id. With
     ``user``, only the shares that user may see (``shares_visible_to``); without, all of them
     (admin texts)."""
     shares = shares_visible_to(user) if user is not None else Share.objects.all()
@@ -137,7 +138,7 @@ def shares_on_schedule(*, group: Group, start: dt.date, end: dt.date, user=None,
         shares.filter(group=group, day__gte=start, day__lte=end, status__in=statuses)
         .select_related("speaker")
         .annotate(speaker_nickname=_speaker_nickname())
-        .order_by("day", "scheduled_for", "id")
+        .order_by("day", F("scheduled_for").asc(nulls_first=True), "id")
     )
 
 
